@@ -1,0 +1,1 @@
+"""condense worker: the Python side of condense (models, KV compression, evaluation, training)."""
