@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file condense/v1/worker.proto.
  */
 export const file_condense_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb25kZW5zZS92MS93b3JrZXIucHJvdG8SC2NvbmRlbnNlLnYxIosBCgZUZW5zb3ISDAoEbmFtZRgBIAEoCRIhCgVkdHlwZRgCIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEg0KBXNoYXBlGAMgAygEEg8KBWZyYW1lGAQgASgNSAASJAoEZmlsZRgFIAEoCzIULmNvbmRlbnNlLnYxLkZpbGVSZWZIAEIKCghsb2NhdGlvbiJFCgdGaWxlUmVmEgwKBHBhdGgYASABKAkSDgoGb2Zmc2V0GAIgASgEEg4KBmxlbmd0aBgDIAEoBBIMCgRrZWVwGAQgASgIImUKBUVycm9yEiQKBGNvZGUYASABKA4yFi5jb25kZW5zZS52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgSEgoKcmVxdWVzdF9pZBgEIAEoCSLQBAoIVG9Xb3JrZXISNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLmNvbmRlbnNlLnYxLlByb3RvY29sVmVyc2lvbhISCgpyZXF1ZXN0X2lkGAIgASgJEhgKEGRlYWRsaW5lX3VuaXhfbXMYAyABKAQSJAoHdGVuc29ycxgEIAMoCzITLmNvbmRlbnNlLnYxLlRlbnNvchIsCgZoZWFsdGgYCiABKAsyGi5jb25kZW5zZS52MS5IZWFsdGhSZXF1ZXN0SAASMAoIdG9rZW5pemUYCyABKAsyHC5jb25kZW5zZS52MS5Ub2tlbml6ZVJlcXVlc3RIABIuCgdwcmVmaWxsGAwgASgLMhsuY29uZGVuc2UudjEuUHJlZmlsbFJlcXVlc3RIABIwCghnZW5lcmF0ZRgNIAEoCzIcLmNvbmRlbnNlLnYxLkdlbmVyYXRlUmVxdWVzdEgAEjAKCGNvbXByZXNzGA4gASgLMhwuY29uZGVuc2UudjEuQ29tcHJlc3NSZXF1ZXN0SAASMAoIZXZhbHVhdGUYDyABKAsyHC5jb25kZW5zZS52MS5FdmFsdWF0ZVJlcXVlc3RIABIqCgV0cmFpbhgQIAEoCzIZLmNvbmRlbnNlLnYxLlRyYWluUmVxdWVzdEgAEjAKCHNodXRkb3duGBEgASgLMhwuY29uZGVuc2UudjEuU2h1dGRvd25SZXF1ZXN0SAASLAoGY2FuY2VsGBIgASgLMhouY29uZGVuc2UudjEuQ2FuY2VsUmVxdWVzdEgAQgYKBGJvZHkiHQoNSGVhbHRoUmVxdWVzdBIMCgRkZWVwGAEgASgIIjsKD1Rva2VuaXplUmVxdWVzdBIMCgR0ZXh0GAEgASgJEhoKEmFkZF9zcGVjaWFsX3Rva2VucxgCIAEoCCJzCg5QcmVmaWxsUmVxdWVzdBIPCgdjb250ZXh0GAEgASgJEhEKCWlucHV0X2lkcxgCIAMoDRIaChJhZGRfc3BlY2lhbF90b2tlbnMYAyABKAgSIQoFZHR5cGUYBCABKA4yEi5jb25kZW5zZS52MS5EVHlwZSKGAQoPR2VuZXJhdGVSZXF1ZXN0EhAKCHF1ZXN0aW9uGAEgASgJEhQKDHF1ZXN0aW9uX2lkcxgCIAMoDRIXCg9vcmlnaW5hbF9sZW5ndGgYAyABKA0SFgoObWF4X25ld190b2tlbnMYBCABKA0SGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAUgASgIIq4BCg5Db21wcmVzc1BhcmFtcxINCgVyYXRpbxgBIAEoARIVCg10YXJnZXRfdG9rZW5zGAIgASgNEhIKCm1pbl90b2tlbnMYAyABKA0SEgoKbWF4X3Rva2VucxgEIAEoDRITCgtzaW5rX3Rva2VucxgFIAEoDRISCgpjaGVja3BvaW50GAYgASgJEhcKD251bV9zb2Z0X3Rva2VucxgHIAEoDRIMCgRzZWVkGAggASgNIoICCg9Db21wcmVzc1JlcXVlc3QSDwoHY29udGV4dBgBIAEoCRIUCgx0YXJnZXRfbW9kZWwYAiABKAkSEQoJYWxnb3JpdGhtGAMgASgJEisKBnBhcmFtcxgEIAEoCzIbLmNvbmRlbnNlLnYxLkNvbXByZXNzUGFyYW1zEiEKBWR0eXBlGAUgASgOMhIuY29uZGVuc2UudjEuRFR5cGUSEwoLb3V0cHV0X3BhdGgYBiABKAkSHgoWcmV0dXJuX3NvZnRfZW1iZWRkaW5ncxgHIAEoCBIUCgxtaW5lcl9ob3RrZXkYCCABKAkSGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAkgASgIIoQBCg9FdmFsdWF0ZVJlcXVlc3QSFgoOY29udGFpbmVyX3BhdGgYASABKAkSEQoJcXVlc3Rpb25zGAIgAygJEhYKDm1heF9uZXdfdG9rZW5zGAMgASgNEhgKEGV4aXN0ZW5jZV9jaHVua3MYBCADKAkSFAoMdGFyZ2V0X21vZGVsGAUgASgJIvcCCgxUcmFpblJlcXVlc3QSFwoPY29uZGVuc2VyX21vZGVsGAEgASgJEhUKDWRlY29kZXJfbW9kZWwYAiABKAkSGwoTbnVtX2NvbmRlbnNlX3Rva2VucxgDIAEoDRIVCg1sYXN0X2tfbGF5ZXJzGAQgASgNEhEKCWxvcmFfcmFuaxgFIAEoDRIKCgJschgGIAEoARIVCg1scl9wcm9qZWN0aW9uGAcgASgBEhEKCW1heF9zdGVwcxgIIAEoDRISCgpiYXRjaF9zaXplGAkgASgNEhYKDmNvbnRleHRfdG9rZW5zGAogASgNEhEKCW9iamVjdGl2ZRgLIAEoCRIRCglkYXRhX3BhdGgYDCABKAkSEgoKb3V0cHV0X2RpchgNIAEoCRITCgtyZXN1bWVfZnJvbRgOIAEoCRIRCgl2YWxfZXZlcnkYDyABKA0SDAoEc2VlZBgQIAEoDRIeChZncmFkaWVudF9jaGVja3BvaW50aW5nGBEgASgIIiEKD1NodXRkb3duUmVxdWVzdBIOCgZyZWFzb24YASABKAkiKgoNQ2FuY2VsUmVxdWVzdBIZChF0YXJnZXRfcmVxdWVzdF9pZBgBIAEoCSKmBQoKRnJvbVdvcmtlchI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwuY29uZGVuc2UudjEuUHJvdG9jb2xWZXJzaW9uEhIKCnJlcXVlc3RfaWQYAiABKAkSJAoHdGVuc29ycxgDIAMoCzITLmNvbmRlbnNlLnYxLlRlbnNvchIjCgVoZWxsbxgKIAEoCzISLmNvbmRlbnNlLnYxLkhlbGxvSAASKwoJaGVhcnRiZWF0GAsgASgLMhYuY29uZGVuc2UudjEuSGVhcnRiZWF0SAASJwoEZGVhZBgMIAEoCzIXLmNvbmRlbnNlLnYxLldvcmtlckRlYWRIABIjCgVlcnJvchgNIAEoCzISLmNvbmRlbnNlLnYxLkVycm9ySAASKgoGaGVhbHRoGBQgASgLMhguY29uZGVuc2UudjEuSGVhbHRoUmVwbHlIABIuCgh0b2tlbml6ZRgVIAEoCzIaLmNvbmRlbnNlLnYxLlRva2VuaXplUmVwbHlIABIsCgdwcmVmaWxsGBYgASgLMhkuY29uZGVuc2UudjEuUHJlZmlsbFJlcGx5SAASLgoIZ2VuZXJhdGUYFyABKAsyGi5jb25kZW5zZS52MS5HZW5lcmF0ZVJlcGx5SAASLgoIY29tcHJlc3MYGCABKAsyGi5jb25kZW5zZS52MS5Db21wcmVzc1JlcGx5SAASLgoIZXZhbHVhdGUYGSABKAsyGi5jb25kZW5zZS52MS5FdmFsdWF0ZVJlcGx5SAASNAoOdHJhaW5fcHJvZ3Jlc3MYGiABKAsyGi5jb25kZW5zZS52MS5UcmFpblByb2dyZXNzSAASLgoIc2h1dGRvd24YGyABKAsyGi5jb25kZW5zZS52MS5TaHV0ZG93blJlcGx5SABCBgoEYm9keSKvAQoKTW9kZWxTaGFwZRISCgpudW1fbGF5ZXJzGAEgASgNEhQKDG51bV9rdl9oZWFkcxgCIAEoDRIQCghoZWFkX2RpbRgDIAEoDRITCgtoaWRkZW5fc2l6ZRgEIAEoDRIbChNudW1fYXR0ZW50aW9uX2hlYWRzGAUgASgNEhIKCnZvY2FiX3NpemUYBiABKA0SHwoXbWF4X3Bvc2l0aW9uX2VtYmVkZGluZ3MYByABKA0inQIKBUhlbGxvEjYKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHC5jb25kZW5zZS52MS5Qcm90b2NvbFZlcnNpb24SEQoJd29ya2VyX2lkGAIgASgJEg0KBW1vZGVsGAMgASgJEhAKCG1vZGVsX2lkGAQgASgJEg4KBmRldmljZRgFIAEoCRIhCgVkdHlwZRgGIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEiYKBXNoYXBlGAcgASgLMhcuY29uZGVuc2UudjEuTW9kZWxTaGFwZRIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFAoMbWF4X2luZmxpZ2h0GAkgASgNEgsKA3BpZBgKIAEoDRIUCgxoZWFydGJlYXRfbXMYCyABKA0iRwoJSGVhcnRiZWF0Eg8KB3VuaXhfbXMYASABKAQSEAoIaW5mbGlnaHQYAiABKA0SFwoPYnVzeV9yZXF1ZXN0X2lkGAMgASgJIi4KCldvcmtlckRlYWQSDQoFY2F1c2UYASABKAkSEQoJdHJhY2ViYWNrGAIgASgJIl8KC0hlYWx0aFJlcGx5EgoKAm9rGAEgASgIEg4KBnN0YXR1cxgCIAEoCRIQCgh1cHRpbWVfcxgDIAEoARIQCghpbmZsaWdodBgEIAEoDRIQCghwcm9iZV9tcxgFIAEoASIcCg1Ub2tlbml6ZVJlcGx5EgsKA2lkcxgBIAMoDSI2CgxQcmVmaWxsUmVwbHkSEgoKbnVtX3Rva2VucxgBIAEoDRISCgpudW1fbGF5ZXJzGAIgASgNIjAKDUdlbmVyYXRlUmVwbHkSDAoEdGV4dBgBIAEoCRIRCgl0b2tlbl9pZHMYAiADKA0ivgEKDUNvbnRhaW5lckluZm8SFwoPb3JpZ2luYWxfdG9rZW5zGAEgASgNEhMKC2tlcHRfdG9rZW5zGAIgASgNEhIKCm51bV9sYXllcnMYAyABKA0SDQoFYnl0ZXMYBCABKAQSFgoOc2hhMjU2X2NvbnRleHQYBSABKAkSEQoJYWxnb3JpdGhtGAYgASgJEiEKBWR0eXBlGAcgASgOMhIuY29uZGVuc2UudjEuRFR5cGUSDgoGZm9ybWF0GAggASgJInEKDUNvbXByZXNzUmVwbHkSKAoEaW5mbxgBIAEoCzIaLmNvbmRlbnNlLnYxLkNvbnRhaW5lckluZm8SDAoEcGF0aBgCIAEoCRISCgpjb21wdXRlX21zGAMgASgBEhQKDHNlcmlhbGl6ZV9tcxgEIAEoASJHCg1FdmFsdWF0ZVJlcGx5Eg8KB2Fuc3dlcnMYASADKAkSEQoJZXhpc3RlbmNlGAIgAygIEhIKCmNvbXB1dGVfbXMYAyABKAEiugEKDVRyYWluUHJvZ3Jlc3MSDAoEc3RlcBgBIAEoBBIRCgltYXhfc3RlcHMYAiABKAQSDAoEbG9zcxgDIAEoARIQCgh2YWxfbG9zcxgEIAEoARIUCgx0b2tlbnNfcGVyX3MYBSABKAESDQoFZXRhX3MYBiABKAESEgoKY2hlY2twb2ludBgHIAEoCRINCgVmaW5hbBgIIAEoCBIUCgx2YWxfYWNjdXJhY3kYCSABKAESCgoCbHIYCiABKAEiDwoNU2h1dGRvd25SZXBseSpRCg9Qcm90b2NvbFZlcnNpb24SIAocUFJPVE9DT0xfVkVSU0lPTl9VTlNQRUNJRklFRBAAEhwKGFBST1RPQ09MX1ZFUlNJT05fQ1VSUkVOVBABKoYBCgVEVHlwZRIVChFEVFlQRV9VTlNQRUNJRklFRBAAEg0KCURUWVBFX0YzMhABEg0KCURUWVBFX0YxNhACEg4KCkRUWVBFX0JGMTYQAxIMCghEVFlQRV9JOBAEEg0KCURUWVBFX0kzMhAFEg0KCURUWVBFX0k2NBAGEgwKCERUWVBFX1U4EAcq7gMKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASGAoURVJST1JfQ09ERV9NQUxGT1JNRUQQARIiCh5FUlJPUl9DT0RFX1VOU1VQUE9SVEVEX1ZFUlNJT04QAhIeChpFUlJPUl9DT0RFX1VOS05PV05fTUVTU0FHRRADEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAEEiAKHEVSUk9SX0NPREVfVU5TVVBQT1JURURfTU9ERUwQBRIkCiBFUlJPUl9DT0RFX1VOU1VQUE9SVEVEX0FMR09SSVRITRAGEiAKHEVSUk9SX0NPREVfSU5WQUxJRF9DT05UQUlORVIQBxIgChxFUlJPUl9DT0RFX0RFQURMSU5FX0VYQ0VFREVEEAgSGAoURVJST1JfQ09ERV9DQU5DRUxMRUQQCRIZChVFUlJPUl9DT0RFX09WRVJMT0FERUQQChIaChZFUlJPUl9DT0RFX1dPUktFUl9ERUFEEAsSHAoYRVJST1JfQ09ERV9PVVRfT0ZfTUVNT1JZEAwSGAoURVJST1JfQ09ERV9OT1RfRk9VTkQQDRIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEA4SGAoURVJST1JfQ09ERV9OT19XT1JLRVIQD2IGcHJvdG8z");
+  fileDesc("Chhjb25kZW5zZS92MS93b3JrZXIucHJvdG8SC2NvbmRlbnNlLnYxIosBCgZUZW5zb3ISDAoEbmFtZRgBIAEoCRIhCgVkdHlwZRgCIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEg0KBXNoYXBlGAMgAygEEg8KBWZyYW1lGAQgASgNSAASJAoEZmlsZRgFIAEoCzIULmNvbmRlbnNlLnYxLkZpbGVSZWZIAEIKCghsb2NhdGlvbiJFCgdGaWxlUmVmEgwKBHBhdGgYASABKAkSDgoGb2Zmc2V0GAIgASgEEg4KBmxlbmd0aBgDIAEoBBIMCgRrZWVwGAQgASgIImUKBUVycm9yEiQKBGNvZGUYASABKA4yFi5jb25kZW5zZS52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgSEgoKcmVxdWVzdF9pZBgEIAEoCSL6BAoIVG9Xb3JrZXISNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLmNvbmRlbnNlLnYxLlByb3RvY29sVmVyc2lvbhISCgpyZXF1ZXN0X2lkGAIgASgJEhgKEGRlYWRsaW5lX3VuaXhfbXMYAyABKAQSJAoHdGVuc29ycxgEIAMoCzITLmNvbmRlbnNlLnYxLlRlbnNvchIsCgZoZWFsdGgYCiABKAsyGi5jb25kZW5zZS52MS5IZWFsdGhSZXF1ZXN0SAASMAoIdG9rZW5pemUYCyABKAsyHC5jb25kZW5zZS52MS5Ub2tlbml6ZVJlcXVlc3RIABIuCgdwcmVmaWxsGAwgASgLMhsuY29uZGVuc2UudjEuUHJlZmlsbFJlcXVlc3RIABIwCghnZW5lcmF0ZRgNIAEoCzIcLmNvbmRlbnNlLnYxLkdlbmVyYXRlUmVxdWVzdEgAEjAKCGNvbXByZXNzGA4gASgLMhwuY29uZGVuc2UudjEuQ29tcHJlc3NSZXF1ZXN0SAASMAoIZXZhbHVhdGUYDyABKAsyHC5jb25kZW5zZS52MS5FdmFsdWF0ZVJlcXVlc3RIABIqCgV0cmFpbhgQIAEoCzIZLmNvbmRlbnNlLnYxLlRyYWluUmVxdWVzdEgAEjAKCHNodXRkb3duGBEgASgLMhwuY29uZGVuc2UudjEuU2h1dGRvd25SZXF1ZXN0SAASLAoGY2FuY2VsGBIgASgLMhouY29uZGVuc2UudjEuQ2FuY2VsUmVxdWVzdEgAEigKBGVjaG8YEyABKAsyGC5jb25kZW5zZS52MS5FY2hvUmVxdWVzdEgAQgYKBGJvZHkiHQoNSGVhbHRoUmVxdWVzdBIMCgRkZWVwGAEgASgIIjsKD1Rva2VuaXplUmVxdWVzdBIMCgR0ZXh0GAEgASgJEhoKEmFkZF9zcGVjaWFsX3Rva2VucxgCIAEoCCJzCg5QcmVmaWxsUmVxdWVzdBIPCgdjb250ZXh0GAEgASgJEhEKCWlucHV0X2lkcxgCIAMoDRIaChJhZGRfc3BlY2lhbF90b2tlbnMYAyABKAgSIQoFZHR5cGUYBCABKA4yEi5jb25kZW5zZS52MS5EVHlwZSKGAQoPR2VuZXJhdGVSZXF1ZXN0EhAKCHF1ZXN0aW9uGAEgASgJEhQKDHF1ZXN0aW9uX2lkcxgCIAMoDRIXCg9vcmlnaW5hbF9sZW5ndGgYAyABKA0SFgoObWF4X25ld190b2tlbnMYBCABKA0SGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAUgASgIIq4BCg5Db21wcmVzc1BhcmFtcxINCgVyYXRpbxgBIAEoARIVCg10YXJnZXRfdG9rZW5zGAIgASgNEhIKCm1pbl90b2tlbnMYAyABKA0SEgoKbWF4X3Rva2VucxgEIAEoDRITCgtzaW5rX3Rva2VucxgFIAEoDRISCgpjaGVja3BvaW50GAYgASgJEhcKD251bV9zb2Z0X3Rva2VucxgHIAEoDRIMCgRzZWVkGAggASgNIoICCg9Db21wcmVzc1JlcXVlc3QSDwoHY29udGV4dBgBIAEoCRIUCgx0YXJnZXRfbW9kZWwYAiABKAkSEQoJYWxnb3JpdGhtGAMgASgJEisKBnBhcmFtcxgEIAEoCzIbLmNvbmRlbnNlLnYxLkNvbXByZXNzUGFyYW1zEiEKBWR0eXBlGAUgASgOMhIuY29uZGVuc2UudjEuRFR5cGUSEwoLb3V0cHV0X3BhdGgYBiABKAkSHgoWcmV0dXJuX3NvZnRfZW1iZWRkaW5ncxgHIAEoCBIUCgxtaW5lcl9ob3RrZXkYCCABKAkSGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAkgASgIIoQBCg9FdmFsdWF0ZVJlcXVlc3QSFgoOY29udGFpbmVyX3BhdGgYASABKAkSEQoJcXVlc3Rpb25zGAIgAygJEhYKDm1heF9uZXdfdG9rZW5zGAMgASgNEhgKEGV4aXN0ZW5jZV9jaHVua3MYBCADKAkSFAoMdGFyZ2V0X21vZGVsGAUgASgJIvcCCgxUcmFpblJlcXVlc3QSFwoPY29uZGVuc2VyX21vZGVsGAEgASgJEhUKDWRlY29kZXJfbW9kZWwYAiABKAkSGwoTbnVtX2NvbmRlbnNlX3Rva2VucxgDIAEoDRIVCg1sYXN0X2tfbGF5ZXJzGAQgASgNEhEKCWxvcmFfcmFuaxgFIAEoDRIKCgJschgGIAEoARIVCg1scl9wcm9qZWN0aW9uGAcgASgBEhEKCW1heF9zdGVwcxgIIAEoDRISCgpiYXRjaF9zaXplGAkgASgNEhYKDmNvbnRleHRfdG9rZW5zGAogASgNEhEKCW9iamVjdGl2ZRgLIAEoCRIRCglkYXRhX3BhdGgYDCABKAkSEgoKb3V0cHV0X2RpchgNIAEoCRITCgtyZXN1bWVfZnJvbRgOIAEoCRIRCgl2YWxfZXZlcnkYDyABKA0SDAoEc2VlZBgQIAEoDRIeChZncmFkaWVudF9jaGVja3BvaW50aW5nGBEgASgIIiEKD1NodXRkb3duUmVxdWVzdBIOCgZyZWFzb24YASABKAkiNgoLRWNob1JlcXVlc3QSFQoNcmVwbHlfYXNfZmlsZRgBIAEoCBIQCghmaWxlX2RpchgCIAEoCSIqCg1DYW5jZWxSZXF1ZXN0EhkKEXRhcmdldF9yZXF1ZXN0X2lkGAEgASgJIs4FCgpGcm9tV29ya2VyEjYKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHC5jb25kZW5zZS52MS5Qcm90b2NvbFZlcnNpb24SEgoKcmVxdWVzdF9pZBgCIAEoCRIkCgd0ZW5zb3JzGAMgAygLMhMuY29uZGVuc2UudjEuVGVuc29yEiMKBWhlbGxvGAogASgLMhIuY29uZGVuc2UudjEuSGVsbG9IABIrCgloZWFydGJlYXQYCyABKAsyFi5jb25kZW5zZS52MS5IZWFydGJlYXRIABInCgRkZWFkGAwgASgLMhcuY29uZGVuc2UudjEuV29ya2VyRGVhZEgAEiMKBWVycm9yGA0gASgLMhIuY29uZGVuc2UudjEuRXJyb3JIABIqCgZoZWFsdGgYFCABKAsyGC5jb25kZW5zZS52MS5IZWFsdGhSZXBseUgAEi4KCHRva2VuaXplGBUgASgLMhouY29uZGVuc2UudjEuVG9rZW5pemVSZXBseUgAEiwKB3ByZWZpbGwYFiABKAsyGS5jb25kZW5zZS52MS5QcmVmaWxsUmVwbHlIABIuCghnZW5lcmF0ZRgXIAEoCzIaLmNvbmRlbnNlLnYxLkdlbmVyYXRlUmVwbHlIABIuCghjb21wcmVzcxgYIAEoCzIaLmNvbmRlbnNlLnYxLkNvbXByZXNzUmVwbHlIABIuCghldmFsdWF0ZRgZIAEoCzIaLmNvbmRlbnNlLnYxLkV2YWx1YXRlUmVwbHlIABI0Cg50cmFpbl9wcm9ncmVzcxgaIAEoCzIaLmNvbmRlbnNlLnYxLlRyYWluUHJvZ3Jlc3NIABIuCghzaHV0ZG93bhgbIAEoCzIaLmNvbmRlbnNlLnYxLlNodXRkb3duUmVwbHlIABImCgRlY2hvGBwgASgLMhYuY29uZGVuc2UudjEuRWNob1JlcGx5SABCBgoEYm9keSKvAQoKTW9kZWxTaGFwZRISCgpudW1fbGF5ZXJzGAEgASgNEhQKDG51bV9rdl9oZWFkcxgCIAEoDRIQCghoZWFkX2RpbRgDIAEoDRITCgtoaWRkZW5fc2l6ZRgEIAEoDRIbChNudW1fYXR0ZW50aW9uX2hlYWRzGAUgASgNEhIKCnZvY2FiX3NpemUYBiABKA0SHwoXbWF4X3Bvc2l0aW9uX2VtYmVkZGluZ3MYByABKA0inQIKBUhlbGxvEjYKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHC5jb25kZW5zZS52MS5Qcm90b2NvbFZlcnNpb24SEQoJd29ya2VyX2lkGAIgASgJEg0KBW1vZGVsGAMgASgJEhAKCG1vZGVsX2lkGAQgASgJEg4KBmRldmljZRgFIAEoCRIhCgVkdHlwZRgGIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEiYKBXNoYXBlGAcgASgLMhcuY29uZGVuc2UudjEuTW9kZWxTaGFwZRIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFAoMbWF4X2luZmxpZ2h0GAkgASgNEgsKA3BpZBgKIAEoDRIUCgxoZWFydGJlYXRfbXMYCyABKA0iRwoJSGVhcnRiZWF0Eg8KB3VuaXhfbXMYASABKAQSEAoIaW5mbGlnaHQYAiABKA0SFwoPYnVzeV9yZXF1ZXN0X2lkGAMgASgJIi4KCldvcmtlckRlYWQSDQoFY2F1c2UYASABKAkSEQoJdHJhY2ViYWNrGAIgASgJIl8KC0hlYWx0aFJlcGx5EgoKAm9rGAEgASgIEg4KBnN0YXR1cxgCIAEoCRIQCgh1cHRpbWVfcxgDIAEoARIQCghpbmZsaWdodBgEIAEoDRIQCghwcm9iZV9tcxgFIAEoASIcCg1Ub2tlbml6ZVJlcGx5EgsKA2lkcxgBIAMoDSI2CgxQcmVmaWxsUmVwbHkSEgoKbnVtX3Rva2VucxgBIAEoDRISCgpudW1fbGF5ZXJzGAIgASgNIjAKDUdlbmVyYXRlUmVwbHkSDAoEdGV4dBgBIAEoCRIRCgl0b2tlbl9pZHMYAiADKA0ivgEKDUNvbnRhaW5lckluZm8SFwoPb3JpZ2luYWxfdG9rZW5zGAEgASgNEhMKC2tlcHRfdG9rZW5zGAIgASgNEhIKCm51bV9sYXllcnMYAyABKA0SDQoFYnl0ZXMYBCABKAQSFgoOc2hhMjU2X2NvbnRleHQYBSABKAkSEQoJYWxnb3JpdGhtGAYgASgJEiEKBWR0eXBlGAcgASgOMhIuY29uZGVuc2UudjEuRFR5cGUSDgoGZm9ybWF0GAggASgJInEKDUNvbXByZXNzUmVwbHkSKAoEaW5mbxgBIAEoCzIaLmNvbmRlbnNlLnYxLkNvbnRhaW5lckluZm8SDAoEcGF0aBgCIAEoCRISCgpjb21wdXRlX21zGAMgASgBEhQKDHNlcmlhbGl6ZV9tcxgEIAEoASJHCg1FdmFsdWF0ZVJlcGx5Eg8KB2Fuc3dlcnMYASADKAkSEQoJZXhpc3RlbmNlGAIgAygIEhIKCmNvbXB1dGVfbXMYAyABKAEiugEKDVRyYWluUHJvZ3Jlc3MSDAoEc3RlcBgBIAEoBBIRCgltYXhfc3RlcHMYAiABKAQSDAoEbG9zcxgDIAEoARIQCgh2YWxfbG9zcxgEIAEoARIUCgx0b2tlbnNfcGVyX3MYBSABKAESDQoFZXRhX3MYBiABKAESEgoKY2hlY2twb2ludBgHIAEoCRINCgVmaW5hbBgIIAEoCBIUCgx2YWxfYWNjdXJhY3kYCSABKAESCgoCbHIYCiABKAEiDwoNU2h1dGRvd25SZXBseSILCglFY2hvUmVwbHkqUQoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIcChhQUk9UT0NPTF9WRVJTSU9OX0NVUlJFTlQQASqGAQoFRFR5cGUSFQoRRFRZUEVfVU5TUEVDSUZJRUQQABINCglEVFlQRV9GMzIQARINCglEVFlQRV9GMTYQAhIOCgpEVFlQRV9CRjE2EAMSDAoIRFRZUEVfSTgQBBINCglEVFlQRV9JMzIQBRINCglEVFlQRV9JNjQQBhIMCghEVFlQRV9VOBAHKu4DCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhgKFEVSUk9SX0NPREVfTUFMRk9STUVEEAESIgoeRVJST1JfQ09ERV9VTlNVUFBPUlRFRF9WRVJTSU9OEAISHgoaRVJST1JfQ09ERV9VTktOT1dOX01FU1NBR0UQAxIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQBBIgChxFUlJPUl9DT0RFX1VOU1VQUE9SVEVEX01PREVMEAUSJAogRVJST1JfQ09ERV9VTlNVUFBPUlRFRF9BTEdPUklUSE0QBhIgChxFUlJPUl9DT0RFX0lOVkFMSURfQ09OVEFJTkVSEAcSIAocRVJST1JfQ09ERV9ERUFETElORV9FWENFRURFRBAIEhgKFEVSUk9SX0NPREVfQ0FOQ0VMTEVEEAkSGQoVRVJST1JfQ09ERV9PVkVSTE9BREVEEAoSGgoWRVJST1JfQ09ERV9XT1JLRVJfREVBRBALEhwKGEVSUk9SX0NPREVfT1VUX09GX01FTU9SWRAMEhgKFEVSUk9SX0NPREVfTk9UX0ZPVU5EEA0SFwoTRVJST1JfQ09ERV9JTlRFUk5BTBAOEhgKFEVSUk9SX0NPREVfTk9fV09SS0VSEA9iBnByb3RvMw");
 
 /**
  * Describes one raw tensor. Exactly one of `frame` (index into the frames after the header, 0-based)
@@ -216,6 +216,12 @@ export type ToWorker = Message<"condense.v1.ToWorker"> & {
      */
     value: CancelRequest;
     case: "cancel";
+  } | {
+    /**
+     * @generated from field: condense.v1.EchoRequest echo = 19;
+     */
+    value: EchoRequest;
+    case: "echo";
   } | { case: undefined; value?: undefined };
 };
 
@@ -641,6 +647,33 @@ export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
   messageDesc(file_condense_v1_worker, 12);
 
 /**
+ * Returns the request's tensors unchanged (same names, dtypes, shapes), through the same transport
+ * (frames or FileRef) unless `reply_as_file` says otherwise. Used by transport tests and scripts/bench/ipc.
+ *
+ * @generated from message condense.v1.EchoRequest
+ */
+export type EchoRequest = Message<"condense.v1.EchoRequest"> & {
+  /**
+   * answer with FileRefs in `file_dir` instead of frames
+   *
+   * @generated from field: bool reply_as_file = 1;
+   */
+  replyAsFile: boolean;
+
+  /**
+   * @generated from field: string file_dir = 2;
+   */
+  fileDir: string;
+};
+
+/**
+ * Describes the message condense.v1.EchoRequest.
+ * Use `create(EchoRequestSchema)` to create a new message.
+ */
+export const EchoRequestSchema: GenMessage<EchoRequest> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 13);
+
+/**
  * @generated from message condense.v1.CancelRequest
  */
 export type CancelRequest = Message<"condense.v1.CancelRequest"> & {
@@ -655,7 +688,7 @@ export type CancelRequest = Message<"condense.v1.CancelRequest"> & {
  * Use `create(CancelRequestSchema)` to create a new message.
  */
 export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 13);
+  messageDesc(file_condense_v1_worker, 14);
 
 /**
  * @generated from message condense.v1.FromWorker
@@ -755,6 +788,12 @@ export type FromWorker = Message<"condense.v1.FromWorker"> & {
      */
     value: ShutdownReply;
     case: "shutdown";
+  } | {
+    /**
+     * @generated from field: condense.v1.EchoReply echo = 28;
+     */
+    value: EchoReply;
+    case: "echo";
   } | { case: undefined; value?: undefined };
 };
 
@@ -763,7 +802,7 @@ export type FromWorker = Message<"condense.v1.FromWorker"> & {
  * Use `create(FromWorkerSchema)` to create a new message.
  */
 export const FromWorkerSchema: GenMessage<FromWorker> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 14);
+  messageDesc(file_condense_v1_worker, 15);
 
 /**
  * @generated from message condense.v1.ModelShape
@@ -810,7 +849,7 @@ export type ModelShape = Message<"condense.v1.ModelShape"> & {
  * Use `create(ModelShapeSchema)` to create a new message.
  */
 export const ModelShapeSchema: GenMessage<ModelShape> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 15);
+  messageDesc(file_condense_v1_worker, 16);
 
 /**
  * @generated from message condense.v1.Hello
@@ -883,7 +922,7 @@ export type Hello = Message<"condense.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 16);
+  messageDesc(file_condense_v1_worker, 17);
 
 /**
  * @generated from message condense.v1.Heartbeat
@@ -910,7 +949,7 @@ export type Heartbeat = Message<"condense.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 17);
+  messageDesc(file_condense_v1_worker, 18);
 
 /**
  * @generated from message condense.v1.WorkerDead
@@ -932,7 +971,7 @@ export type WorkerDead = Message<"condense.v1.WorkerDead"> & {
  * Use `create(WorkerDeadSchema)` to create a new message.
  */
 export const WorkerDeadSchema: GenMessage<WorkerDead> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 18);
+  messageDesc(file_condense_v1_worker, 19);
 
 /**
  * @generated from message condense.v1.HealthReply
@@ -969,7 +1008,7 @@ export type HealthReply = Message<"condense.v1.HealthReply"> & {
  * Use `create(HealthReplySchema)` to create a new message.
  */
 export const HealthReplySchema: GenMessage<HealthReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 19);
+  messageDesc(file_condense_v1_worker, 20);
 
 /**
  * @generated from message condense.v1.TokenizeReply
@@ -986,7 +1025,7 @@ export type TokenizeReply = Message<"condense.v1.TokenizeReply"> & {
  * Use `create(TokenizeReplySchema)` to create a new message.
  */
 export const TokenizeReplySchema: GenMessage<TokenizeReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 20);
+  messageDesc(file_condense_v1_worker, 21);
 
 /**
  * @generated from message condense.v1.PrefillReply
@@ -1008,7 +1047,7 @@ export type PrefillReply = Message<"condense.v1.PrefillReply"> & {
  * Use `create(PrefillReplySchema)` to create a new message.
  */
 export const PrefillReplySchema: GenMessage<PrefillReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 21);
+  messageDesc(file_condense_v1_worker, 22);
 
 /**
  * @generated from message condense.v1.GenerateReply
@@ -1030,7 +1069,7 @@ export type GenerateReply = Message<"condense.v1.GenerateReply"> & {
  * Use `create(GenerateReplySchema)` to create a new message.
  */
 export const GenerateReplySchema: GenMessage<GenerateReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 22);
+  messageDesc(file_condense_v1_worker, 23);
 
 /**
  * @generated from message condense.v1.ContainerInfo
@@ -1084,7 +1123,7 @@ export type ContainerInfo = Message<"condense.v1.ContainerInfo"> & {
  * Use `create(ContainerInfoSchema)` to create a new message.
  */
 export const ContainerInfoSchema: GenMessage<ContainerInfo> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 23);
+  messageDesc(file_condense_v1_worker, 24);
 
 /**
  * The container travels as `output_path` when the request named one, else as reply frame 0
@@ -1119,7 +1158,7 @@ export type CompressReply = Message<"condense.v1.CompressReply"> & {
  * Use `create(CompressReplySchema)` to create a new message.
  */
 export const CompressReplySchema: GenMessage<CompressReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 24);
+  messageDesc(file_condense_v1_worker, 25);
 
 /**
  * @generated from message condense.v1.EvaluateReply
@@ -1146,7 +1185,7 @@ export type EvaluateReply = Message<"condense.v1.EvaluateReply"> & {
  * Use `create(EvaluateReplySchema)` to create a new message.
  */
 export const EvaluateReplySchema: GenMessage<EvaluateReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 25);
+  messageDesc(file_condense_v1_worker, 26);
 
 /**
  * @generated from message condense.v1.TrainProgress
@@ -1208,7 +1247,7 @@ export type TrainProgress = Message<"condense.v1.TrainProgress"> & {
  * Use `create(TrainProgressSchema)` to create a new message.
  */
 export const TrainProgressSchema: GenMessage<TrainProgress> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 26);
+  messageDesc(file_condense_v1_worker, 27);
 
 /**
  * @generated from message condense.v1.ShutdownReply
@@ -1221,7 +1260,20 @@ export type ShutdownReply = Message<"condense.v1.ShutdownReply"> & {
  * Use `create(ShutdownReplySchema)` to create a new message.
  */
 export const ShutdownReplySchema: GenMessage<ShutdownReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 27);
+  messageDesc(file_condense_v1_worker, 28);
+
+/**
+ * @generated from message condense.v1.EchoReply
+ */
+export type EchoReply = Message<"condense.v1.EchoReply"> & {
+};
+
+/**
+ * Describes the message condense.v1.EchoReply.
+ * Use `create(EchoReplySchema)` to create a new message.
+ */
+export const EchoReplySchema: GenMessage<EchoReply> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 29);
 
 /**
  * Bumped only for a wire-incompatible change; the orchestrator refuses a Hello with another value.

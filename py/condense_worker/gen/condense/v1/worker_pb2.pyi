@@ -107,7 +107,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[_Union[ErrorCode, str]] = ..., message: _Optional[str] = ..., retryable: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ToWorker(_message.Message):
-    __slots__ = ("protocol_version", "request_id", "deadline_unix_ms", "tensors", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train", "shutdown", "cancel")
+    __slots__ = ("protocol_version", "request_id", "deadline_unix_ms", "tensors", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train", "shutdown", "cancel", "echo")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +121,7 @@ class ToWorker(_message.Message):
     TRAIN_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
+    ECHO_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     request_id: str
     deadline_unix_ms: int
@@ -134,7 +135,8 @@ class ToWorker(_message.Message):
     train: TrainRequest
     shutdown: ShutdownRequest
     cancel: CancelRequest
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., deadline_unix_ms: _Optional[int] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., health: _Optional[_Union[HealthRequest, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeRequest, _Mapping]] = ..., prefill: _Optional[_Union[PrefillRequest, _Mapping]] = ..., generate: _Optional[_Union[GenerateRequest, _Mapping]] = ..., compress: _Optional[_Union[CompressRequest, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateRequest, _Mapping]] = ..., train: _Optional[_Union[TrainRequest, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownRequest, _Mapping]] = ..., cancel: _Optional[_Union[CancelRequest, _Mapping]] = ...) -> None: ...
+    echo: EchoRequest
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., deadline_unix_ms: _Optional[int] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., health: _Optional[_Union[HealthRequest, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeRequest, _Mapping]] = ..., prefill: _Optional[_Union[PrefillRequest, _Mapping]] = ..., generate: _Optional[_Union[GenerateRequest, _Mapping]] = ..., compress: _Optional[_Union[CompressRequest, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateRequest, _Mapping]] = ..., train: _Optional[_Union[TrainRequest, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownRequest, _Mapping]] = ..., cancel: _Optional[_Union[CancelRequest, _Mapping]] = ..., echo: _Optional[_Union[EchoRequest, _Mapping]] = ...) -> None: ...
 
 class HealthRequest(_message.Message):
     __slots__ = ("deep",)
@@ -276,6 +278,14 @@ class ShutdownRequest(_message.Message):
     reason: str
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
+class EchoRequest(_message.Message):
+    __slots__ = ("reply_as_file", "file_dir")
+    REPLY_AS_FILE_FIELD_NUMBER: _ClassVar[int]
+    FILE_DIR_FIELD_NUMBER: _ClassVar[int]
+    reply_as_file: bool
+    file_dir: str
+    def __init__(self, reply_as_file: _Optional[bool] = ..., file_dir: _Optional[str] = ...) -> None: ...
+
 class CancelRequest(_message.Message):
     __slots__ = ("target_request_id",)
     TARGET_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -283,7 +293,7 @@ class CancelRequest(_message.Message):
     def __init__(self, target_request_id: _Optional[str] = ...) -> None: ...
 
 class FromWorker(_message.Message):
-    __slots__ = ("protocol_version", "request_id", "tensors", "hello", "heartbeat", "dead", "error", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train_progress", "shutdown")
+    __slots__ = ("protocol_version", "request_id", "tensors", "hello", "heartbeat", "dead", "error", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train_progress", "shutdown", "echo")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TENSORS_FIELD_NUMBER: _ClassVar[int]
@@ -299,6 +309,7 @@ class FromWorker(_message.Message):
     EVALUATE_FIELD_NUMBER: _ClassVar[int]
     TRAIN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
+    ECHO_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     request_id: str
     tensors: _containers.RepeatedCompositeFieldContainer[Tensor]
@@ -314,7 +325,8 @@ class FromWorker(_message.Message):
     evaluate: EvaluateReply
     train_progress: TrainProgress
     shutdown: ShutdownReply
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., dead: _Optional[_Union[WorkerDead, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., health: _Optional[_Union[HealthReply, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeReply, _Mapping]] = ..., prefill: _Optional[_Union[PrefillReply, _Mapping]] = ..., generate: _Optional[_Union[GenerateReply, _Mapping]] = ..., compress: _Optional[_Union[CompressReply, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateReply, _Mapping]] = ..., train_progress: _Optional[_Union[TrainProgress, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownReply, _Mapping]] = ...) -> None: ...
+    echo: EchoReply
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., dead: _Optional[_Union[WorkerDead, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., health: _Optional[_Union[HealthReply, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeReply, _Mapping]] = ..., prefill: _Optional[_Union[PrefillReply, _Mapping]] = ..., generate: _Optional[_Union[GenerateReply, _Mapping]] = ..., compress: _Optional[_Union[CompressReply, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateReply, _Mapping]] = ..., train_progress: _Optional[_Union[TrainProgress, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownReply, _Mapping]] = ..., echo: _Optional[_Union[EchoReply, _Mapping]] = ...) -> None: ...
 
 class ModelShape(_message.Message):
     __slots__ = ("num_layers", "num_kv_heads", "head_dim", "hidden_size", "num_attention_heads", "vocab_size", "max_position_embeddings")
@@ -481,5 +493,9 @@ class TrainProgress(_message.Message):
     def __init__(self, step: _Optional[int] = ..., max_steps: _Optional[int] = ..., loss: _Optional[float] = ..., val_loss: _Optional[float] = ..., tokens_per_s: _Optional[float] = ..., eta_s: _Optional[float] = ..., checkpoint: _Optional[str] = ..., final: _Optional[bool] = ..., val_accuracy: _Optional[float] = ..., lr: _Optional[float] = ...) -> None: ...
 
 class ShutdownReply(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class EchoReply(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
