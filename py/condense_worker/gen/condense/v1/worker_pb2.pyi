@@ -459,14 +459,16 @@ class CompressReply(_message.Message):
     def __init__(self, info: _Optional[_Union[ContainerInfo, _Mapping]] = ..., path: _Optional[str] = ..., compute_ms: _Optional[float] = ..., serialize_ms: _Optional[float] = ...) -> None: ...
 
 class EvaluateReply(_message.Message):
-    __slots__ = ("answers", "existence", "compute_ms")
+    __slots__ = ("answers", "existence", "compute_ms", "existence_replies")
     ANSWERS_FIELD_NUMBER: _ClassVar[int]
     EXISTENCE_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_MS_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_REPLIES_FIELD_NUMBER: _ClassVar[int]
     answers: _containers.RepeatedScalarFieldContainer[str]
     existence: _containers.RepeatedScalarFieldContainer[bool]
     compute_ms: float
-    def __init__(self, answers: _Optional[_Iterable[str]] = ..., existence: _Optional[_Iterable[bool]] = ..., compute_ms: _Optional[float] = ...) -> None: ...
+    existence_replies: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, answers: _Optional[_Iterable[str]] = ..., existence: _Optional[_Iterable[bool]] = ..., compute_ms: _Optional[float] = ..., existence_replies: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TrainProgress(_message.Message):
     __slots__ = ("step", "max_steps", "loss", "val_loss", "tokens_per_s", "eta_s", "checkpoint", "final", "val_accuracy", "lr")

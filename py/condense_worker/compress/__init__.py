@@ -1,0 +1,26 @@
+"""Context compression: the miner's product.
+
+Public API (other modules code against this):
+    compress(model, tokenizer, context, algorithm, params=None, *, add_special_tokens=False,
+             return_soft_embeddings=False, check=None) -> CompressResult
+    CompressParams, CompressResult, ALGORITHMS, CompressError (+ InvalidCompressArgument,
+    UnsupportedAlgorithm, CheckpointNotFound, UnsupportedCheckpoint; `.code` is the proto ErrorCode name)
+    kept_token_budget(original_tokens, params) -> int
+    captured_prefill / algorithm_scores / select_from_prefill: score many algorithms on one prefill.
+
+Algorithms: full, streaming_llm, knorm, snapkv, expected_attention, tova (kvpress scorers with our own
+equal-per-head top-k), kvzip (reconstruction scores, exportable), soft_token (Condenser soft tokens fed to
+the decoder), activation_beacon (a local Activation Beacon checkpoint; GPU hosts only). See docs/compression.md.
+"""
+from .api import algorithm_scores, compress, select_from_prefill, tokenize_context
+from .budget import kept_token_budget
+from .prefill import CapturedPrefill, captured_prefill
+from .types import (ALGORITHMS, KV_SCORER_ALGORITHMS, CheckpointNotFound, CompressError, CompressParams,
+                    CompressResult, InvalidCompressArgument, UnsupportedAlgorithm, UnsupportedCheckpoint)
+
+__all__ = [
+    "ALGORITHMS", "KV_SCORER_ALGORITHMS", "CapturedPrefill", "CheckpointNotFound", "CompressError",
+    "CompressParams", "CompressResult", "InvalidCompressArgument", "UnsupportedAlgorithm",
+    "UnsupportedCheckpoint", "algorithm_scores", "captured_prefill", "compress", "kept_token_budget",
+    "select_from_prefill", "tokenize_context",
+]

@@ -1,0 +1,25 @@
+"""Loads the condenser and decoder LMs through the worker's model specs (condense_worker.models), so a
+checkpoint's config names exactly the models the miner's worker loads ("tiny:llama", "smollm2", a path)."""
+from __future__ import annotations
+
+import torch
+
+from ..errors import ModelLoadError
+from ..models import load_model
+
+ModelSpecError = ModelLoadError
+
+_DTYPE_NAMES = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
+
+
+def load_causal_lm(spec: str, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+    """(model, tokenizer) for a model spec, in eval mode on `device`; raises ModelLoadError."""
+    if not isinstance(spec, str) or not spec or spec == "none":
+        raise ModelLoadError(f"a condenser or decoder needs a real model spec, got {spec!r}")
+    if dtype not in _DTYPE_NAMES:
+        raise ModelLoadError(f"unsupported dtype {dtype}")
+    loaded = load_model(spec, device=str(device), dtype=_DTYPE_NAMES[dtype])
+    tok = loaded.tokenizer
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return loaded.model, tok

@@ -1,0 +1,299 @@
+// DevChain rules: one test per error name (the same names subtensor returns), plus the happy paths and the
+// epoch that turns weights into incentives.
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { Keyring } from "@polkadot/keyring";
+import type { KeyringPair } from "@polkadot/keyring/types";
+import { cryptoWaitReady } from "@polkadot/util-crypto";
+import { DevChain } from "../../ts/chain/devchain.js";
+import { ChainError, PALLET_ERRORS } from "../../ts/chain/errors.js";
+import { ipToInt } from "../../ts/chain/axon-ip.js";
+import type { WeightCommit } from "../../ts/chain/types.js";
+
+const seen = new Set<string>();
+
+async function expectCode(run: () => unknown, code: string): Promise<void> {
+  let caught: unknown;
+  try {
+    await run();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${code}`).toBeInstanceOf(ChainError);
+  expect((caught as ChainError).code).toBe(code);
+  if ((caught as ChainError).kind === "module") seen.add(code);
+}
+
+let k: Record<"cold" | "cold2" | "val" | "m1" | "m2" | "m3" | "stranger", KeyringPair>;
+beforeAll(async () => {
+  await cryptoWaitReady();
+  const ring = new Keyring({ type: "sr25519", ss58Format: 42 });
+  k = {
+    cold: ring.addFromUri("//Cold"),
+    cold2: ring.addFromUri("//Cold2"),
+    val: ring.addFromUri("//Validator"),
+    m1: ring.addFromUri("//Miner1"),
+    m2: ring.addFromUri("//Miner2"),
+    m3: ring.addFromUri("//Miner3"),
+    stranger: ring.addFromUri("//Stranger"),
+  };
+});
+
+const NET = 1;
+let chain: DevChain;
+
+/** Subnet 1 with a staked, permitted validator (uid 0) and two miners (uids 1, 2). */
+function setup(params: Parameters<DevChain["createSubnet"]>[1] = {}): DevChain {
+  const c = new DevChain({ startBlock: 1000 });
+  c.createSubnet(NET, { tempo: 10, weightsRateLimit: 5, servingRateLimit: 3, immunityPeriod: 50, ...params });
+  c.registerHotkey(NET, k.val.address, k.cold.address);
+  c.registerHotkey(NET, k.m1.address, k.cold.address);
+  c.registerHotkey(NET, k.m2.address, k.cold.address);
+  c.addStake(NET, k.val.address, 1_000_000_000_000n);
+  c.runEpoch(NET);
+  return c;
+}
+
+beforeEach(() => {
+  chain = setup();
+});
+
+describe("registration", () => {
+  it("burned_register charges the burn and returns the uid", async () => {
+    chain.fund(k.cold2.address, 5_000_000_000n);
+    const res = await chain.burnedRegister(k.cold2, { netuid: NET, hotkey: k.m3.address });
+    expect(res.uid).toBe(3);
+    expect(res.events).toEqual(["SubtensorModule.NeuronRegistered"]);
+    expect(chain.balanceOf(k.cold2.address)).toBe(4_000_000_000n);
+    expect(await chain.uidOf(NET, k.m3.address)).toBe(3);
+    expect((await chain.metagraph(NET)).coldkeys[3]).toBe(k.cold2.address);
+  });
+  it("NotEnoughBalanceToStake", () => expectCode(() => chain.burnedRegister(k.cold2, { netuid: NET, hotkey: k.m3.address }), "NotEnoughBalanceToStake"));
+  it("HotKeyAlreadyRegisteredInSubNet", () => expectCode(() => chain.registerHotkey(NET, k.m1.address, k.cold.address), "HotKeyAlreadyRegisteredInSubNet"));
+  it("SubNetworkDoesNotExist", () => expectCode(() => chain.registerHotkey(9, k.m3.address, k.cold.address), "SubNetworkDoesNotExist"));
+  it("SubNetRegistrationDisabled", async () => {
+    chain.setSubnetParams(NET, { registrationAllowed: false });
+    await expectCode(() => chain.registerHotkey(NET, k.m3.address, k.cold.address), "SubNetRegistrationDisabled");
+  });
+  it("NonAssociatedColdKey", async () => {
+    chain.createSubnet(2);
+    await expectCode(() => chain.registerHotkey(2, k.m1.address, k.cold2.address), "NonAssociatedColdKey");
+  });
+  it("NoNeuronIdAvailable while everyone is immune, pruning afterwards", async () => {
+    chain.setSubnetParams(NET, { maxAllowedUids: 3 });
+    await expectCode(() => chain.registerHotkey(NET, k.m3.address, k.cold.address), "NoNeuronIdAvailable");
+    chain.advance(60);
+    const uid = chain.registerHotkey(NET, k.m3.address, k.cold.address);
+    expect(uid).toBeGreaterThanOrEqual(0);
+    expect((await chain.metagraph(NET)).n).toBe(3);
+    expect((await chain.metagraph(NET)).hotkeys[uid]).toBe(k.m3.address);
+  });
+  it("rejects non-SS58 addresses as input errors", () => expectCode(() => chain.registerHotkey(NET, "nope", k.cold.address), "InvalidAddress"));
+});
+
+describe("serve_axon", () => {
+  it("publishes the axon and skips an identical re-serve", async () => {
+    const r = await chain.serveAxon(k.m1, { netuid: NET, ip: "203.0.113.9", port: 8091, version: 1 });
+    expect(r?.events).toEqual(["SubtensorModule.AxonServed"]);
+    const axon = (await chain.metagraph(NET)).axons[1]!;
+    expect(axon).toMatchObject({ ip: "203.0.113.9", port: 8091, ipType: 4, version: 1, isServing: true, block: 1000 });
+    expect(await chain.serveAxon(k.m1, { netuid: NET, ip: "203.0.113.9", port: 8091, version: 1 })).toBeNull();
+  });
+  it("HotKeyNotRegisteredInNetwork", () => expectCode(() => chain.serveAxon(k.stranger, { netuid: NET, ip: "203.0.113.9", port: 1 }), "HotKeyNotRegisteredInNetwork"));
+  it("InvalidIpType", () =>
+    expectCode(() => chain.serveAxonRaw(k.m1.address, { netuid: NET, version: 0, ip: 1n << 40n, port: 1, ipType: 5, protocol: 4 }), "InvalidIpType"));
+  it("InvalidIpAddress for loopback unless allowLoopback", async () => {
+    await expectCode(() => chain.serveAxon(k.m1, { netuid: NET, ip: "127.0.0.1", port: 8091 }), "InvalidIpAddress");
+    const local = new DevChain({ allowLoopback: true });
+    local.createSubnet(NET);
+    local.registerHotkey(NET, k.m1.address, k.cold.address);
+    expect(await local.serveAxon(k.m1, { netuid: NET, ip: "127.0.0.1", port: 8091 })).not.toBeNull();
+  });
+  it("InvalidPort", () =>
+    expectCode(() => chain.serveAxonRaw(k.m1.address, { netuid: NET, version: 0, ip: ipToInt("10.1.1.1").value, port: 0, ipType: 4, protocol: 4 }), "InvalidPort"));
+  it("ServingRateLimitExceeded until servingRateLimit blocks pass", async () => {
+    await chain.serveAxon(k.m1, { netuid: NET, ip: "203.0.113.9", port: 8091 });
+    await expectCode(() => chain.serveAxon(k.m1, { netuid: NET, ip: "203.0.113.9", port: 8092 }), "ServingRateLimitExceeded");
+    chain.advance(3);
+    expect(await chain.serveAxon(k.m1, { netuid: NET, ip: "203.0.113.9", port: 8092 })).not.toBeNull();
+  });
+});
+
+describe("set_weights", () => {
+  const w = (uids: number[], weights: number[], versionKey = 0) => ({ netuid: NET, uids, weights, versionKey });
+
+  it("stores max-upscaled u16 weights and updates last_update", async () => {
+    const r = await chain.setWeights(k.val, w([1, 2], [1, 6]));
+    expect(r.events).toEqual(["SubtensorModule.WeightsSet"]);
+    expect(chain.weightsOf(NET, 0)).toEqual([
+      [1, 10922],
+      [2, 65535],
+    ]);
+    expect((await chain.metagraph(NET)).lastUpdate[0]).toBe(1000);
+  });
+  it("CanNotSetRootNetworkWeights", () => expectCode(() => chain.setWeights(k.val, { ...w([1], [1]), netuid: 0 }), "CanNotSetRootNetworkWeights"));
+  it("CommitRevealEnabled", async () => {
+    chain.setSubnetParams(NET, { commitRevealEnabled: true });
+    await expectCode(() => chain.setWeights(k.val, w([1], [1])), "CommitRevealEnabled");
+  });
+  it("WeightVecNotEqualSize", () =>
+    expectCode(() => chain.setWeightsRaw(k.val.address, { netuid: NET, uids: [1, 2], values: [1], versionKey: 0 }), "WeightVecNotEqualSize"));
+  it("MechanismDoesNotExist", () => expectCode(() => chain.setWeights(k.val, { ...w([1], [1]), mecid: 1 }), "MechanismDoesNotExist"));
+  it("UidsLengthExceedUidsInSubNet", () => expectCode(() => chain.setWeights(k.val, w([0, 1, 2, 3], [1, 1, 1, 1])), "UidsLengthExceedUidsInSubNet"));
+  it("HotKeyNotRegisteredInSubNet", () => expectCode(() => chain.setWeights(k.stranger, w([1], [1])), "HotKeyNotRegisteredInSubNet"));
+  it("NotEnoughStakeToSetWeights, with the subnet owner exempt", async () => {
+    chain.setSubnetParams(NET, { stakeThreshold: 2_000_000_000_000n });
+    await expectCode(() => chain.setWeights(k.val, w([1], [1])), "NotEnoughStakeToSetWeights");
+    chain.setOwnerHotkey(NET, k.val.address);
+    await expect(chain.setWeights(k.val, w([1], [1]))).resolves.toBeTruthy();
+  });
+  it("IncorrectWeightVersionKey", async () => {
+    chain.setSubnetParams(NET, { weightsVersionKey: 40100 });
+    expect(await chain.versionKey(NET)).toBe(40100);
+    await expectCode(() => chain.setWeights(k.val, w([1], [1], 40099)), "IncorrectWeightVersionKey");
+    await expect(chain.setWeights(k.val, w([1], [1], 40100))).resolves.toBeTruthy();
+  });
+  it("SettingWeightsTooFast until weightsRateLimit blocks pass", async () => {
+    await chain.setWeights(k.val, w([1], [1]));
+    chain.advance(4);
+    await expectCode(() => chain.setWeights(k.val, w([1], [1])), "SettingWeightsTooFast");
+    chain.advance(1);
+    await expect(chain.setWeights(k.val, w([1], [1]))).resolves.toBeTruthy();
+  });
+  it("NeuronNoValidatorPermit, except for a single self-weight", async () => {
+    await expectCode(() => chain.setWeights(k.m1, w([2], [1])), "NeuronNoValidatorPermit");
+    await expect(chain.setWeights(k.m1, w([1], [1]))).resolves.toBeTruthy();
+  });
+  it("DuplicateUids", () => expectCode(() => chain.setWeights(k.val, w([1, 1], [1, 2])), "DuplicateUids"));
+  it("UidVecContainInvalidOne", () => expectCode(() => chain.setWeights(k.val, w([1, 7], [1, 2])), "UidVecContainInvalidOne"));
+  it("WeightVecLengthIsLow", async () => {
+    chain.setSubnetParams(NET, { minAllowedWeights: 2 });
+    await expectCode(() => chain.setWeights(k.val, w([1], [1])), "WeightVecLengthIsLow");
+  });
+  it("MaxWeightExceeded (checked on the sum-normalised row)", async () => {
+    chain.setSubnetParams(NET, { maxWeightsLimit: 39321 }); // 0.6
+    await expectCode(() => chain.setWeights(k.val, w([1, 2], [0.7, 0.3])), "MaxWeightExceeded");
+    await expect(chain.setWeights(k.val, w([1, 2], [0.55, 0.45]))).resolves.toBeTruthy();
+  });
+});
+
+describe("commit-reveal (hash)", () => {
+  beforeEach(() => {
+    chain = setup({ commitRevealEnabled: true, revealPeriodEpochs: 1 });
+  });
+  const params = { netuid: NET, uids: [1, 2], weights: [0.25, 0.75], versionKey: 0 };
+
+  /** Advance until the epoch index changes `n` times. */
+  function nextEpochs(n: number) {
+    const target = chain.epochOf(NET) + n;
+    while (chain.epochOf(NET) < target) chain.advance(1);
+  }
+
+  it("commits, reveals in the next epoch, and applies the weights", async () => {
+    const c = await chain.commitWeights(k.val, params);
+    expect(c.hash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(c.values).toEqual([21845, 65535]);
+    nextEpochs(1);
+    const r = await chain.revealWeights(k.val, c);
+    expect(r.events).toEqual(["SubtensorModule.WeightsRevealed"]);
+    expect(chain.weightsOf(NET, 0)).toEqual([
+      [1, 21845],
+      [2, 65535],
+    ]);
+  });
+  it("CommitRevealDisabled", async () => {
+    chain.setSubnetParams(NET, { commitRevealEnabled: false });
+    await expectCode(() => chain.commitWeights(k.val, params), "CommitRevealDisabled");
+  });
+  it("CommittingWeightsTooFast", async () => {
+    await chain.commitWeights(k.val, params);
+    await expectCode(() => chain.commitWeights(k.val, params), "CommittingWeightsTooFast");
+  });
+  it("TooManyUnrevealedCommits after 10", async () => {
+    chain.setSubnetParams(NET, { weightsRateLimit: 0 });
+    for (let i = 0; i < 10; i++) await chain.commitWeights(k.val, { ...params, salt: [i] });
+    await expectCode(() => chain.commitWeights(k.val, params), "TooManyUnrevealedCommits");
+  });
+  it("NoWeightsCommitFound", async () => {
+    const fake: WeightCommit = { netuid: NET, mecid: 0, hotkey: k.val.address, uids: [1], values: [65535], salt: [1], versionKey: 0, hash: "0x", block: 0 };
+    await expectCode(() => chain.revealWeights(k.val, fake), "NoWeightsCommitFound");
+  });
+  it("RevealTooEarly in the commit's own epoch", async () => {
+    const c = await chain.commitWeights(k.val, params);
+    await expectCode(() => chain.revealWeights(k.val, c), "RevealTooEarly");
+  });
+  it("ExpiredWeightCommit after the reveal epoch", async () => {
+    const c = await chain.commitWeights(k.val, params);
+    nextEpochs(2);
+    await expectCode(() => chain.revealWeights(k.val, c), "ExpiredWeightCommit");
+  });
+  it("InvalidRevealCommitHashNotMatch when the revealed data differ", async () => {
+    const c = await chain.commitWeights(k.val, params);
+    nextEpochs(1);
+    await expectCode(() => chain.revealWeights(k.val, { ...c, values: [65535, 1] }), "InvalidRevealCommitHashNotMatch");
+  });
+});
+
+describe("epochs, incentives and the clock", () => {
+  it("turns stake-weighted weights into incentives, dividends and emission", async () => {
+    chain.registerHotkey(NET, k.m3.address, k.cold2.address);
+    chain.addStake(NET, k.m3.address, 3_000_000_000_000n); // a second, bigger validator
+    chain.runEpoch(NET);
+    await chain.setWeights(k.val, { netuid: NET, uids: [1, 2], weights: [1, 0], versionKey: 0 });
+    await chain.setWeights(k.m3, { netuid: NET, uids: [1, 2], weights: [0, 1], versionKey: 0 });
+    chain.runEpoch(NET);
+    const m = await chain.metagraph(NET);
+    expect(m.validatorPermits).toEqual([true, false, false, true]);
+    // stakes 1000 and 3000 TAO: miner 1 gets 1/4 of the incentive, miner 2 gets 3/4.
+    expect(m.incentives[1]).toBeCloseTo(0.25, 4);
+    expect(m.incentives[2]).toBeCloseTo(0.75, 4);
+    expect(m.incentives[0]).toBe(0);
+    expect(m.dividends[0]! + m.dividends[3]!).toBeCloseTo(1, 4);
+    expect(m.dividends[3]!).toBeGreaterThan(m.dividends[0]!);
+    expect(m.emissions[2]!).toBeGreaterThan(m.emissions[1]!);
+    expect(m.emissions[1]!).toBeGreaterThan(0);
+  });
+  it("grants permits to the top maxAllowedValidators by stake only", async () => {
+    chain.setSubnetParams(NET, { maxAllowedValidators: 1 });
+    chain.addStake(NET, k.m2.address, 5_000_000_000_000n);
+    chain.runEpoch(NET);
+    expect((await chain.metagraph(NET)).validatorPermits).toEqual([false, false, true]);
+  });
+  it("runs the epoch at the tempo boundary when blocks advance", () => {
+    const epochs: number[] = [];
+    chain.on("epoch", (_n: number, block: number) => epochs.push(block));
+    chain.advance(22);
+    expect(epochs.length).toBe(2);
+    for (const b of epochs) expect((b + NET + 1) % 11).toBe(0);
+  });
+  it("advances on a timer when started, and stops", async () => {
+    vi.useFakeTimers();
+    try {
+      const c = new DevChain({ blockTimeMs: 100, startBlock: 5 });
+      c.start();
+      vi.advanceTimersByTime(350);
+      expect(await c.currentBlock()).toBe(8);
+      await c.close();
+      vi.advanceTimersByTime(1000);
+      expect(await c.currentBlock()).toBe(8);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+  it("marks neurons inactive after activityCutoff blocks without an update", async () => {
+    chain.setSubnetParams(NET, { activityCutoff: 20, tempo: 1000 });
+    await chain.setWeights(k.val, { netuid: NET, uids: [1], weights: [1], versionKey: 0 });
+    chain.advance(21);
+    expect((await chain.metagraph(NET)).active).toEqual([false, false, false]);
+    await chain.setWeights(k.val, { netuid: NET, uids: [1], weights: [1], versionKey: 0 });
+    expect((await chain.metagraph(NET)).active).toEqual([true, false, false]);
+  });
+  it("reports hyperparameters", async () => {
+    const h = await chain.hyperparameters(NET);
+    expect(h).toMatchObject({ netuid: NET, tempo: 10, subnetworkN: 3, weightsRateLimit: 5, servingRateLimit: 3, commitRevealEnabled: false });
+  });
+});
+
+afterAll(() => {
+  // Every pallet error name the DevChain can raise was produced by some test above.
+  expect([...PALLET_ERRORS].filter((e) => !seen.has(e))).toEqual([]);
+});

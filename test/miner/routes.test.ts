@@ -1,0 +1,169 @@
+// The miner over the wire: a DevChain, startMiner with a fake compressor, and our dendrite. Checks the
+// start-up rules (registration, serve_axon) and every HTTP status the issue names.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import yargs from "yargs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Metadata, TextCompressProtocol } from "../../ts/bittensor/protocols.js";
+import { DevChain } from "../../ts/chain/devchain.js";
+import { addOptions, resolveConfig } from "../../ts/config/index.js";
+import { Dendrite } from "../../ts/dendrite/index.js";
+import { MINER_OPTIONS, MinerConfigSchema, type MinerConfig } from "../../ts/miner/config.js";
+import { MinerStartError, startMiner, type RunningMiner } from "../../ts/miner/miner.js";
+import { HttpStore } from "../../ts/storage/index.js";
+import { Keypair } from "../../ts/wallet/keypair.js";
+import { cryptoReady } from "../../ts/bittensor/signing.js";
+import { FakeCompressor } from "./helpers.js";
+
+const MISTRAL = "mistralai/Mistral-7B-Instruct-v0.2";
+const NETUID = 7;
+const TOKEN = 1_000_000_000n;
+
+let dir: string;
+let chain: DevChain;
+let minerKey: Keypair;
+let big: Keypair;
+let small: Keypair;
+let stranger: Keypair;
+let poor: Keypair;
+let store: HttpStore;
+let compressor: FakeCompressor;
+let miner: RunningMiner;
+let dBig: Dendrite;
+let dSmall: Dendrite;
+
+function config(extra: string[] = []): MinerConfig {
+  const args = [
+    "--netuid", String(NETUID), "--subtensor.network", "dev", "--axon.port", "0", "--axon.ip", "127.0.0.1",
+    "--model", "tiny:llama", "--miner.allow_stand_in", "--miner.min_stake", "100", "--miner.budget_floor", "1",
+    "--miner.capacity", "research=20", "--miner.work_dir", path.join(dir, "work"), "--storage.sweep_interval_s", "0",
+    "--logging.level", "silent", ...extra,
+  ];
+  return resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv: addOptions(yargs(args), MINER_OPTIONS).parseSync() as Record<string, unknown>, env: {} });
+}
+
+const target = () => ({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address });
+const ask = (d: Dendrite, fields: Record<string, unknown>) =>
+  d.call(target(), TextCompressProtocol.create({ context: "<s> [INST] some context", target_model: MISTRAL, ...fields }), { timeoutS: 10 });
+
+beforeAll(async () => {
+  await cryptoReady();
+  dir = await mkdtemp(path.join(os.tmpdir(), "miner-routes-"));
+  minerKey = Keypair.fromUri("//MinerRoutes");
+  big = Keypair.fromUri("//BigValidator");
+  small = Keypair.fromUri("//SmallValidator");
+  poor = Keypair.fromUri("//PoorValidator");
+  stranger = Keypair.fromUri("//Stranger");
+  const cold = Keypair.fromUri("//Cold").address;
+  chain = new DevChain({ allowLoopback: true });
+  chain.createSubnet(NETUID);
+  for (const k of [minerKey, big, small, poor]) chain.registerHotkey(NETUID, k.address, cold);
+  chain.addStake(NETUID, big.address, 900n * TOKEN);
+  chain.addStake(NETUID, small.address, 100n * TOKEN);
+  chain.addStake(NETUID, poor.address, 10n * TOKEN);
+  chain.runEpoch(NETUID); // permits follow stake at the epoch
+  store = await HttpStore.open({ dir: path.join(dir, "store"), host: "127.0.0.1", port: 0, urlExpiryS: 60 });
+  compressor = new FakeCompressor();
+  miner = await startMiner(config(), { chain, hotkey: minerKey, compressor, store, signContainer: async () => undefined });
+  dBig = new Dendrite({ wallet: big });
+  dSmall = new Dendrite({ wallet: small });
+});
+
+afterAll(async () => {
+  dBig?.close();
+  dSmall?.close();
+  await miner?.stop();
+  await store?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("miner start-up", () => {
+  it("served its axon on chain at start", async () => {
+    const mg = await chain.metagraph(NETUID);
+    const ax = mg.axons[miner.uid]!;
+    expect(ax).toMatchObject({ ip: "127.0.0.1", port: miner.axon.port, isServing: true });
+  });
+
+  it("a second start with the same endpoint skips the extrinsic (no rate-limit error)", async () => {
+    const before = (await chain.metagraph(NETUID)).axons[miner.uid]!.block;
+    chain.advance(1);
+    const tx = await chain.serveAxon(minerKey, { netuid: NETUID, ip: "127.0.0.1", port: miner.axon.port });
+    expect(tx).toBeNull();
+    expect((await chain.metagraph(NETUID)).axons[miner.uid]!.block).toBe(before);
+  });
+
+  it("refuses to start when the hotkey is not registered, naming it", async () => {
+    const unregistered = Keypair.fromUri("//Nobody");
+    const err = await startMiner(config(), { chain, hotkey: unregistered, compressor, store, signContainer: async () => undefined }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MinerStartError);
+    expect((err as Error).message).toContain(unregistered.address);
+    expect((err as Error).message).toContain(`netuid ${NETUID}`);
+  });
+});
+
+describe("over the wire", () => {
+  it("Metadata declares tiers and capacity, and the caller's budget", async () => {
+    const r = await dSmall.call(target(), Metadata.create({}), { timeoutS: 5 });
+    expect(r.dendrite.status_code).toBe(200);
+    const m = r.metadata as { tier: string; tiers: Record<string, { capacity: number; budget: number }> };
+    expect(m.tier).toBe("research");
+    expect(m.tiers.research!.capacity).toBe(20);
+    // RPE 256 split over admitted stake (900 + 100), capped at the declared capacity 20
+    expect(m.tiers.research!.budget).toBe(20);
+  });
+
+  it("200 with a URL that downloads; the context is not echoed", async () => {
+    const r = await ask(dBig, {});
+    expect(r.dendrite.status_code).toBe(200);
+    expect(r.compressed_kv_format).toBe("safetensors");
+    expect(r.context).toBe("");
+    expect(r.tier).toBe("research");
+    const res = await fetch(r.compressed_kv_url);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(4096);
+  });
+
+  it("403 for an unknown hotkey and for stake under the minimum, with the reason", async () => {
+    const d = new Dendrite({ wallet: stranger });
+    const r = await ask(d, {});
+    d.close();
+    expect(r.dendrite.status_code).toBe(403);
+    expect(r.dendrite.status_message).toContain("unknown_hotkey");
+    const dp = new Dendrite({ wallet: poor });
+    const r2 = await ask(dp, {});
+    dp.close();
+    expect(r2.dendrite.status_code).toBe(403);
+    expect(r2.dendrite.status_message).toContain("stake_too_low");
+  });
+
+  it("400 for a context over the tier limit and for an unsupported model", async () => {
+    const r = await ask(dBig, { context: "z".repeat(10_001) });
+    expect(r.dendrite.status_code).toBe(400);
+    expect(r.dendrite.status_message).toContain("context_too_long");
+    const r2 = await ask(dBig, { target_model: "meta-llama/Llama-3-8B" });
+    expect(r2.dendrite.status_code).toBe(400);
+    expect(r2.dendrite.status_message).toContain("unsupported_model");
+  });
+
+  it("503 with a reason when the worker pool is down; the process keeps serving", async () => {
+    compressor.up = false;
+    const r = await ask(dBig, { context: "pool down" });
+    expect(r.dendrite.status_code).toBe(503);
+    expect(r.dendrite.status_message).toContain("pool_unavailable");
+    compressor.up = true;
+    const meta = await dBig.call(target(), Metadata.create({}), { timeoutS: 5 });
+    expect(meta.dendrite.status_code).toBe(200);
+  });
+  it("429 once the validator's budget is used up, never 5xx", async () => {
+    // small: max(int(256 * 100/1000), 1) = 25, capped by capacity 20; the tier total is 20 as well.
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) statuses.push((await ask(dSmall, { context: `ctx ${i}` })).dendrite.status_code ?? 0);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.slice(-1)[0]).toBe(429);
+    const last = await ask(dSmall, { context: "again" });
+    expect(last.dendrite.status_message).toMatch(/rate_limited|capacity_exhausted/);
+  });
+
+});

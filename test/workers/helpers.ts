@@ -1,0 +1,64 @@
+// Shared helpers for worker-pool tests: the scripted fake worker, process checks, a quiet logger.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import type { WorkerCommand } from "../../ts/workers/index.js";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const PYTHON = path.join(REPO, ".venv/bin/python");
+export const FIXTURES = path.join(REPO, "test/workers/fixtures");
+
+export const quietLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+export type FakeMode = "normal" | "bad-version" | "crash" | "no-hello" | "silent" | "garbage-reply";
+
+/** Runs test/workers/fixtures/fake_worker.py; `modes` picks a mode per spawn (first spawn, restart, ...). */
+export function fakeCommand(opts: { modes?: FakeMode[]; heartbeatMs?: number; maxInflight?: number } = {}): WorkerCommand {
+  let spawned = 0;
+  return ({ id, endpoint, spec, python }) => {
+    const modes = opts.modes ?? ["normal"];
+    const mode = modes[Math.min(spawned++, modes.length - 1)]!;
+    return {
+      file: python,
+      args: [
+        path.join(FIXTURES, "fake_worker.py"),
+        "--connect", endpoint,
+        "--worker-id", id,
+        "--model", spec.model,
+        "--mode", mode,
+        "--heartbeat-ms", String(opts.heartbeatMs ?? 200),
+        "--max-inflight", String(opts.maxInflight ?? 1),
+      ],
+    };
+  };
+}
+
+/** True while a process exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  try {
+    const state = readFileSync(stat, "utf8").split(") ")[1]?.[0];
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return cond();
+}
+
+export const realWorkerAvailable = (): boolean => existsSync(path.join(REPO, "py/condense_worker/__main__.py"));
+
+/** Process group id of a live process (field 5 of /proc/PID/stat). */
+export function pgidOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[2]);
+}

@@ -1,0 +1,311 @@
+// WorkerPool lifecycle, routing, errors and supervision against the scripted fake worker (no model load).
+import { execa } from "execa";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  CancelledError,
+  DeadlineExceededError,
+  MalformedError,
+  NoWorkerError,
+  OverloadedError,
+  ProtocolMismatchError,
+  WorkerDeadError,
+  WorkerPool,
+  WorkerStartError,
+  tensorFrom,
+  type PoolOptions,
+} from "../../ts/workers/index.js";
+import { FIXTURES, PYTHON, REPO, alive, fakeCommand, pgidOf, quietLogger, waitFor, type FakeMode } from "./helpers.js";
+
+const pools: WorkerPool[] = [];
+afterEach(async () => {
+  for (const p of pools.splice(0)) await p.close();
+});
+
+async function startFake(
+  extra: Partial<PoolOptions> & { modes?: FakeMode[]; count?: number; heartbeatMs?: number; maxInflight?: number } = {},
+): Promise<WorkerPool> {
+  const { modes, count, heartbeatMs, maxInflight, ...opts } = extra;
+  const pool = await WorkerPool.start({
+    workers: [{ model: "fake", device: "cpu", count: count ?? 1 }],
+    command: fakeCommand({ modes, heartbeatMs, maxInflight }),
+    readyTimeoutMs: 20_000,
+    logger: quietLogger(),
+    restart: { initialDelayMs: 100, maxDelayMs: 1_000 },
+    ...opts,
+  });
+  pools.push(pool);
+  return pool;
+}
+
+const sleep = (ms: number) => ({ body: { case: "tokenize" as const, value: { text: `sleep:${ms}` } } });
+
+function captureLogs(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: "debug" }, dest), lines };
+}
+
+describe("WorkerPool with the scripted fake worker", () => {
+  it("spawns workers, waits for Hello and answers requests with typed tensor views", async () => {
+    const pool = await startFake({ count: 2 });
+    const infos = pool.workers();
+    expect(infos.map((w) => w.state)).toEqual(["ready", "ready"]);
+    for (const w of infos) {
+      expect(alive(w.pid!)).toBe(true);
+      expect(pgidOf(w.pid!)).toBe(w.pid); // its own process group, so a group kill reaches its children
+    }
+    const values = new Float32Array([1.5, -2, 3.25, 0, 7, -0.5]);
+    const r = await pool.request({ body: { case: "echo", value: {} }, tensors: [tensorFrom("x", "f32", [2, 3], values)] });
+    expect(r.header.body.case).toBe("echo");
+    expect(r.tensors).toHaveLength(1);
+    expect(r.tensors[0]!.shape).toEqual([2, 3]);
+    expect(r.tensors[0]!.view).toBeInstanceOf(Float32Array);
+    expect(Array.from(r.tensors[0]!.view as Float32Array)).toEqual(Array.from(values));
+  });
+
+  it("routes concurrent work to the least-loaded worker", async () => {
+    const pool = await startFake({ count: 2 });
+    const [a, b] = await Promise.all([pool.request(sleep(300)), pool.request(sleep(300))]);
+    expect(new Set([a.workerId, b.workerId])).toEqual(new Set(["w0", "w1"]));
+  });
+
+  it("fails an in-flight request with WorkerDeadError when its worker is killed -9, then replaces the worker", async () => {
+    const registry = new Registry();
+    const pool = await startFake({ registry });
+    const oldPid = pool.workers()[0]!.pid!;
+    const inflight = pool.request(sleep(10_000));
+    await new Promise((r) => setTimeout(r, 200));
+    const killedAt = Date.now();
+    process.kill(oldPid, "SIGKILL");
+    const err = await inflight.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerDeadError);
+    expect((err as WorkerDeadError).workerId).toBe("w0");
+    expect((err as Error).message).toMatch(/SIGKILL/);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    expect(await waitFor(() => pool.workers()[0]!.state === "ready", 15_000)).toBe(true);
+    const info = pool.workers()[0]!;
+    expect(info.pid).not.toBe(oldPid);
+    expect(info.restarts).toBe(1);
+    expect(alive(oldPid)).toBe(false);
+    const after = await pool.request(sleep(10));
+    expect(after.header.body.case).toBe("tokenize");
+    expect(await registry.metrics()).toMatch(/condense_worker_restarts_total\{worker="w0"\} 1/);
+  });
+
+  it("answers at once with OverloadedError when the queue is full", async () => {
+    const pool = await startFake({ maxQueue: 1 });
+    const running = pool.request(sleep(500));
+    const queued = pool.request(sleep(10));
+    const err = await pool.request(sleep(10)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OverloadedError);
+    expect((err as OverloadedError).codeName).toBe("overloaded");
+    expect((err as OverloadedError).httpStatus).toBe(429);
+    await expect(running).resolves.toBeDefined();
+    await expect(queued).resolves.toBeDefined();
+  });
+
+  it("fails with NoWorkerError when no worker offers the capability", async () => {
+    const pool = await startFake();
+    await expect(pool.request({ ...sleep(1), capability: "compress:knorm" })).rejects.toBeInstanceOf(NoWorkerError);
+  });
+
+  it("enforces deadlines, in the queue and in flight, with DeadlineExceededError", async () => {
+    const pool = await startFake();
+    const inflight = pool.request({ ...sleep(5_000), deadlineMs: 300 });
+    const queued = pool.request({ ...sleep(10), deadlineMs: 100 });
+    const [e1, e2] = await Promise.all([inflight.catch((e: unknown) => e), queued.catch((e: unknown) => e)]);
+    expect(e1).toBeInstanceOf(DeadlineExceededError);
+    expect(e2).toBeInstanceOf(DeadlineExceededError);
+    // The worker's slot is free again once it answered the expired request.
+    await expect(pool.request({ ...sleep(10), deadlineMs: 3_000 })).resolves.toBeDefined();
+  });
+
+  it("cancels through an AbortSignal, queued or in flight, and sends the worker a CancelRequest", async () => {
+    const { logger, lines } = captureLogs();
+    const pool = await startFake({ logger });
+    const ac1 = new AbortController();
+    const ac2 = new AbortController();
+    const inflight = pool.request({ ...sleep(5_000), signal: ac1.signal });
+    const queued = pool.request({ ...sleep(5_000), signal: ac2.signal });
+    setTimeout(() => ac2.abort(new Error("client went away")), 50);
+    setTimeout(() => ac1.abort(), 100);
+    const [e1, e2] = await Promise.all([inflight.catch((e: unknown) => e), queued.catch((e: unknown) => e)]);
+    expect(e1).toBeInstanceOf(CancelledError);
+    expect(e2).toBeInstanceOf(CancelledError);
+    expect((e2 as Error).message).toMatch(/client went away/);
+    // The worker's JSON log line, re-emitted through the pool's logger tagged with the worker id.
+    expect(await waitFor(() => lines.some((l) => l.msg === "cancel" && l.worker === "w0"), 3_000)).toBe(true);
+    const pre = new AbortController();
+    pre.abort();
+    await expect(pool.request({ ...sleep(1), signal: pre.signal })).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it("refuses a worker that speaks another protocol version, by name", async () => {
+    const err = await startFake({ modes: ["bad-version"] }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ProtocolMismatchError);
+    expect((err as Error).message).toMatch(/w0.*protocol version mismatch: worker speaks 99, orchestrator speaks 1/);
+  });
+
+  it("reports a worker that dies before Hello with its id, phase, exit code and stderr", async () => {
+    const err = await startFake({ modes: ["crash"] }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerStartError);
+    const e = err as WorkerStartError;
+    expect(e.workerId).toBe("w0");
+    expect(e.phase).toBe("spawn");
+    expect(e.exitCode).toBe(3);
+    expect(e.stderrTail.join("\n")).toMatch(/simulated import failure/);
+    expect(e.message).toMatch(/exit code 3/);
+  });
+
+  it("gives up on a worker that never says Hello after readyTimeoutMs and kills it", async () => {
+    const err = await startFake({ modes: ["no-hello"], readyTimeoutMs: 1_500 }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerStartError);
+    expect((err as WorkerStartError).phase).toBe("handshake");
+  });
+
+  it("marks a worker dead after three missed heartbeats and restarts it", async () => {
+    const pool = await startFake({ modes: ["silent", "normal"], heartbeatMs: 100 });
+    const dead = new Promise((r) => pool.once("worker-dead", r));
+    const err = await pool.request(sleep(10_000)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerDeadError);
+    expect((err as Error).message).toMatch(/missed 3 heartbeats/);
+    await dead;
+    expect(await waitFor(() => pool.workers()[0]!.state === "ready", 15_000)).toBe(true);
+    await expect(pool.request(sleep(10))).resolves.toBeDefined();
+  });
+
+  it("answers a reply whose frame does not match its shape with MalformedError", async () => {
+    const pool = await startFake({ modes: ["garbage-reply"] });
+    const err = await pool
+      .request({ body: { case: "echo", value: {} }, tensors: [tensorFrom("x", "i32", [4], new Int32Array([1, 2, 3, 4]))] })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(MalformedError);
+    expect((err as Error).message).toMatch(/i32\[4\] needs 16 bytes but its frame has 15/);
+  });
+
+  it("refuses to send a tensor whose bytes do not match its shape", async () => {
+    const pool = await startFake();
+    const bad = { name: "x", dtype: "f32" as const, shape: [3], data: Buffer.alloc(8) };
+    await expect(pool.request({ body: { case: "echo", value: {} }, tensors: [bad] })).rejects.toBeInstanceOf(MalformedError);
+  });
+
+  it("streams TrainProgress through onProgress and the async iterator until final", async () => {
+    const pool = await startFake();
+    const steps: number[] = [];
+    const final = await pool.request({
+      body: { case: "train", value: { maxSteps: 4 } },
+      onProgress: (r) => {
+        if (r.header.body.case === "trainProgress") steps.push(Number(r.header.body.value.step));
+      },
+    });
+    expect(steps).toEqual([1, 2, 3]);
+    expect(final.header.body.case === "trainProgress" && final.header.body.value.final).toBe(true);
+    const seen: number[] = [];
+    for await (const r of pool.stream({ body: { case: "train", value: { maxSteps: 3 } } })) {
+      if (r.header.body.case === "trainProgress") seen.push(Number(r.header.body.value.step));
+    }
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it("moves tensors as tmpfs files (FileRef) both ways and removes them afterwards", async () => {
+    const pool = await startFake();
+    const data = new Int8Array(1 << 20).map((_, i) => (i * 7) % 251);
+    const r = await pool.request({
+      body: { case: "echo", value: { replyAsFile: true, fileDir: pool.fileDir } },
+      tensors: [tensorFrom("blob", "i8", [1024, 1024], data)],
+      transport: "file",
+    });
+    expect(r.header.tensors[0]!.location.case).toBe("file");
+    expect(Buffer.compare(r.tensors[0]!.data, Buffer.from(data.buffer))).toBe(0);
+    expect(readdirSync(pool.fileDir)).toEqual([]);
+  });
+
+  it("accepts a remote worker over tcp:// and forgets it when its heartbeats stop", async () => {
+    const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", heartbeatMs: 100 });
+    expect(pool.endpoints.tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    await expect(pool.request(sleep(1))).rejects.toBeInstanceOf(NoWorkerError);
+    const ready = new Promise((r) => pool.once("worker-ready", r));
+    const remote = execa(PYTHON, [path.join(FIXTURES, "fake_worker.py"), "--connect", pool.endpoints.tcp!, "--worker-id", "gpu-host-1", "--heartbeat-ms", "100"], {
+      stdin: "pipe",
+      reject: false,
+    });
+    try {
+      await ready;
+      const r = await pool.request(sleep(10));
+      expect(r.workerId).toBe("gpu-host-1");
+      expect(pool.workers().find((w) => w.id === "gpu-host-1")?.local).toBe(false);
+      const gone = new Promise((r) => pool.once("worker-dead", r));
+      remote.kill("SIGKILL");
+      await gone;
+      expect(pool.workers().some((w) => w.id === "gpu-host-1")).toBe(false);
+    } finally {
+      remote.kill("SIGKILL");
+      await remote;
+    }
+  });
+
+  it("close() shuts every local worker down and leaves no process", async () => {
+    const pool = await startFake({ count: 2 });
+    const pids = pool.workers().map((w) => w.pid!);
+    await pool.close();
+    expect(pids.every((pid) => !alive(pid))).toBe(true);
+    expect(existsSync(pool.fileDir)).toBe(false);
+    await expect(pool.request(sleep(1))).rejects.toThrow(/closed/);
+  });
+});
+
+describe("no orphan workers when the orchestrator process ends", () => {
+  async function startParent(extraArgs: string[] = []) {
+    // node --import tsx (not the tsx wrapper) so the pid we signal is the process that owns the pool.
+    const child = execa(process.execPath, ["--import", "tsx", path.join(FIXTURES, "pool_parent.ts"), "fake", "2", ...extraArgs], {
+      cwd: REPO,
+      reject: false,
+      buffer: false,
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let acc = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        acc += d.toString();
+        const nl = acc.indexOf("\n");
+        if (nl >= 0) resolve(acc.slice(0, nl));
+      });
+      void child.then(() => reject(new Error("parent exited before printing its workers")));
+    });
+    const pids = (JSON.parse(line) as { pids: number[] }).pids;
+    expect(pids).toHaveLength(2);
+    expect(pids.every(alive)).toBe(true);
+    return { child, pids };
+  }
+
+  it("kill -9 of the parent: workers see stdin EOF and exit", async () => {
+    const { child, pids } = await startParent();
+    child.kill("SIGKILL");
+    await child;
+    expect(await waitFor(() => pids.every((p) => !alive(p)), 10_000)).toBe(true);
+  });
+
+  it("SIGTERM of the parent: the pool kills its workers' process groups", async () => {
+    const { child, pids } = await startParent();
+    child.kill("SIGTERM");
+    const r = await child;
+    expect(r.exitCode).toBe(143);
+    expect(await waitFor(() => pids.every((p) => !alive(p)), 10_000)).toBe(true);
+  });
+
+  it("an uncaught exception in the parent: the exit hook kills the workers", async () => {
+    const { child, pids } = await startParent(["100"]);
+    const r = await child;
+    expect(r.exitCode).not.toBe(0);
+    expect(await waitFor(() => pids.every((p) => !alive(p)), 10_000)).toBe(true);
+  });
+});

@@ -1,0 +1,350 @@
+// The axon: a fastify server speaking the bittensor 10.x axon protocol (spec §1.6). Pipeline per request, in the
+// Python axon's order: route (404) -> body size/content type (413/415, by fastify before any handler code) ->
+// header parse (400) -> blacklist (403, or 429 when the hook says so) -> verify: nonce rules, then the sr25519
+// signature, always required (401) -> priority (408 when a forward slot is not free within the timeout) ->
+// body parse (400) -> body-hash check (500) -> forward (500 on a throw) -> 200 with the full synapse.
+// Cheap checks run first; the signature (the expensive one) runs only for well-formed, non-blacklisted requests.
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { BaseSynapse, SynapseParseError, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
+import { parseRequestHeaders, synapseHeaders, WIRE_VERSION, type HeaderSynapse, type IncomingHeaders } from "../bittensor/headers.js";
+import { stringifyJson } from "../bittensor/json.js";
+import { cryptoReady, InvalidAddressError, parseSignatureHex, publicKeyOf, requestMessage, responseMessage, signatureHex, wasmVerifier, type SignatureVerifier } from "../bittensor/signing.js";
+import type { Keypair } from "../wallet/keypair.js";
+import { AxonRequestError, axonErrors } from "./errors.js";
+import { NonceStore, nowNanos } from "./nonces.js";
+import { PriorityGate, PriorityTimeoutError } from "./priority.js";
+
+/** What every hook learns about the caller. `hotkey` is only proven in `forward` (after verify). */
+export interface RequestInfo {
+  synapse: string;
+  /** The header-only synapse (terminal infos, timeout, body hash), as Python's `Synapse.from_headers`. */
+  headers: HeaderSynapse;
+  hotkey: string | null;
+  ip: string;
+  port: number;
+}
+
+export interface BlacklistResult {
+  blocked: boolean;
+  reason?: string;
+  /** 403 (default, the Python axon's answer) or 429 for rate limits ("too many requests", not a ban). */
+  status?: 403 | 429;
+}
+
+export interface ForwardContext extends RequestInfo {
+  hotkey: string;
+  /** Aborted when the client disconnects or the synapse timeout passes. */
+  signal: AbortSignal;
+  /** Absolute deadline (ms since epoch) derived from the synapse timeout. */
+  deadlineMs: number;
+}
+
+export interface SynapseHandlers<V extends Record<string, unknown>> {
+  /** Returns the response synapse (or just the fields to set on the request synapse). Throw -> 500. */
+  forward: (synapse: Synapse<V>, ctx: ForwardContext) => Promise<Synapse<V> | Partial<V> | void> | Synapse<V> | Partial<V> | void;
+  /** Runs before signature verification on the header-only synapse: keep it cheap. */
+  blacklist?: (info: RequestInfo) => Promise<BlacklistResult> | BlacklistResult;
+  /** Higher runs first when `maxConcurrentForwards` is reached. */
+  priority?: (info: RequestInfo) => Promise<number> | number;
+  /** Per-route body limit in bytes (default: the axon's maxBodyBytes). */
+  maxBodyBytes?: number;
+}
+
+export interface AxonOptions {
+  /** The hotkey the axon answers as (dendrites sign for it). A Wallet-like `{ hotkey }` is accepted too. */
+  wallet: Keypair | { hotkey: Keypair };
+  port?: number;
+  /** Bind address (default "0.0.0.0"). */
+  ip?: string;
+  /** Address published on chain; informational here. */
+  externalIp?: string;
+  externalPort?: number;
+  /** Default per-route body limit (1 MiB). */
+  maxBodyBytes?: number;
+  verifier?: SignatureVerifier;
+  logger?: Logger;
+  /** At most this many forwards run at once (default unlimited); see PriorityGate. */
+  maxConcurrentForwards?: number;
+  /** Caps the client timeout that widens the first-seen nonce window (default 300 s). */
+  maxNonceTimeoutS?: number;
+  /**
+   * Sign 200 responses with `bt_header_axon_signature` as Python does. Default false: no peer checks it (the
+   * Python dendrite ignores it) and it costs one sr25519 signature per request.
+   */
+  signResponses?: boolean;
+}
+
+interface Route {
+  cls: SynapseClass<Record<string, unknown>>;
+  handlers: SynapseHandlers<Record<string, unknown>>;
+}
+
+export class Axon {
+  readonly hotkey: Keypair;
+  readonly uuid = randomUUID();
+  readonly nonces: NonceStore;
+  readonly #opts: AxonOptions;
+  readonly #routes = new Map<string, Route>();
+  readonly #verifier: SignatureVerifier;
+  readonly #gate: PriorityGate | null;
+  #app: FastifyInstance | null = null;
+  #sweep: NodeJS.Timeout | null = null;
+  #closing = false;
+
+  constructor(opts: AxonOptions) {
+    this.#opts = opts;
+    this.hotkey = "hotkey" in opts.wallet && !("address" in opts.wallet) ? opts.wallet.hotkey : (opts.wallet as Keypair);
+    this.#verifier = opts.verifier ?? wasmVerifier;
+    this.nonces = new NonceStore(opts.maxNonceTimeoutS !== undefined ? { maxTimeoutS: opts.maxNonceTimeoutS } : {});
+    this.#gate = opts.maxConcurrentForwards ? new PriorityGate(opts.maxConcurrentForwards) : null;
+    // Every Python axon answers the base class as a ping.
+    this.attach(BaseSynapse, { forward: () => undefined });
+  }
+
+  /** Registers a synapse route. Must be called before start(). */
+  attach<V extends Record<string, unknown>>(cls: SynapseClass<V>, handlers: SynapseHandlers<V>): this {
+    if (this.#app) throw new Error("attach() after start()");
+    this.#routes.set(cls.name, { cls: cls as unknown as SynapseClass<Record<string, unknown>>, handlers: handlers as unknown as SynapseHandlers<Record<string, unknown>> });
+    return this;
+  }
+
+  get port(): number {
+    const addr = this.#app?.server.address();
+    return addr && typeof addr === "object" ? addr.port : (this.#opts.port ?? 8091);
+  }
+
+  get info(): { ip: string; port: number; hotkey: string } {
+    return { ip: this.#opts.externalIp ?? this.#opts.ip ?? "127.0.0.1", port: this.#opts.externalPort ?? this.port, hotkey: this.hotkey.address };
+  }
+
+  /** Builds the fastify app (exposed for `inject()` tests) without listening. */
+  async build(): Promise<FastifyInstance> {
+    if (this.#app) return this.#app;
+    await cryptoReady();
+    const defaultLimit = this.#opts.maxBodyBytes ?? 1 << 20;
+    const app = Fastify({ logger: false, bodyLimit: defaultLimit, return503OnClosing: true, keepAliveTimeout: 75_000 });
+    app.removeAllContentTypeParsers();
+    // Keep the raw bytes: JSON is parsed only after the signature verified.
+    app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+    app.setErrorHandler((err: FastifyError, req, reply) => this.#onFastifyError(err, req, reply));
+    app.setNotFoundHandler((req, reply) => {
+      const name = req.url.split("?")[0]!.split("/")[1] ?? "";
+      this.#sendError(reply, axonErrors.unknownSynapse(name, [...this.#routes.keys()]), null);
+    });
+    for (const [name, route] of this.#routes) {
+      const limit = route.handlers.maxBodyBytes ?? defaultLimit;
+      app.route({
+        method: ["POST", "GET"],
+        url: `/${name}`,
+        bodyLimit: limit,
+        handler: (req, reply) => this.#handle(route, req, reply),
+      });
+    }
+    this.#app = app;
+    return app;
+  }
+
+  async start(): Promise<{ ip: string; port: number }> {
+    const app = await this.build();
+    await app.listen({ port: this.#opts.port ?? 8091, host: this.#opts.ip ?? "0.0.0.0" });
+    this.#sweep = setInterval(() => this.nonces.sweep(), 60_000);
+    this.#sweep.unref();
+    this.#opts.logger?.info({ port: this.port, hotkey: this.hotkey.address, synapses: [...this.#routes.keys()] }, "axon listening");
+    return { ip: this.#opts.ip ?? "0.0.0.0", port: this.port };
+  }
+
+  /** Stops accepting (new requests get 503), lets in-flight ones finish, closes. */
+  async stop(): Promise<void> {
+    this.#closing = true;
+    if (this.#sweep) clearInterval(this.#sweep);
+    if (this.#app) await this.#app.close();
+  }
+
+  #onFastifyError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+    const route = req.url.split("?")[0]!;
+    let e: AxonRequestError;
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE" || err.statusCode === 413) e = axonErrors.tooLarge(req.routeOptions.bodyLimit ?? 0, route);
+    else if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || err.statusCode === 415) e = axonErrors.badContentType(req.headers["content-type"]);
+    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) e = axonErrors.badBody(err.message);
+    else e = axonErrors.internal(err.message);
+    this.#sendError(reply, e, null);
+  }
+
+  async #handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const start = performance.now();
+    const { cls, handlers } = route;
+    let hs: HeaderSynapse | null = null;
+    try {
+      if (this.#closing) throw axonErrors.closing();
+      // 1. header-only synapse
+      try {
+        hs = parseRequestHeaders(cls.name, req.headers as IncomingHeaders);
+      } catch (e) {
+        throw axonErrors.badHeaders(e instanceof SynapseParseError ? e.message : String(e));
+      }
+      hs.dendrite.ip = req.socket.remoteAddress ?? null;
+      hs.dendrite.port = req.socket.remotePort ?? null;
+      const info: RequestInfo = { synapse: cls.name, headers: hs, hotkey: hs.dendrite.hotkey, ip: hs.dendrite.ip ?? "", port: hs.dendrite.port ?? 0 };
+
+      // 2. blacklist (unverified identity, like Python)
+      if (handlers.blacklist) {
+        const r = await handlers.blacklist(info);
+        if (r.blocked) throw r.status === 429 ? axonErrors.rateLimited(r.reason ?? "rate limited") : axonErrors.blacklisted(r.reason ?? "blacklisted");
+      }
+
+      // 3. verify
+      const hotkey = this.#verify(hs);
+
+      // 4. priority / admission
+      let release: (() => void) | null = null;
+      if (this.#gate) {
+        const p = handlers.priority ? await handlers.priority(info) : 0;
+        try {
+          release = await this.#gate.acquire(p, hs.timeout * 1000);
+        } catch (e) {
+          if (e instanceof PriorityTimeoutError) throw axonErrors.priorityTimeout(hs.timeout);
+          throw e;
+        }
+      } else if (handlers.priority) {
+        await handlers.priority(info);
+      }
+      try {
+        // 5. body
+        const raw = req.body;
+        if (!Buffer.isBuffer(raw) || raw.length === 0) throw axonErrors.badBody("empty body; expected the synapse as JSON");
+        let json: unknown;
+        try {
+          json = JSON.parse(raw.toString("utf8"));
+        } catch (e) {
+          throw axonErrors.badBody(`malformed JSON (${(e as Error).message})`);
+        }
+        let synapse: Synapse<Record<string, unknown>>;
+        try {
+          synapse = cls.parse(json);
+        } catch (e) {
+          if (e instanceof SynapseParseError) throw axonErrors.badBody(e.message);
+          throw e;
+        }
+        // 6. body hash
+        const parsedHash = cls.bodyHash(synapse);
+        if (parsedHash !== hs.computed_body_hash) throw axonErrors.bodyHashMismatch(hs.computed_body_hash, parsedHash);
+        // Trust the header-verified identity, not what the body claims.
+        synapse.dendrite = { ...hs.dendrite };
+        synapse.timeout = hs.timeout;
+
+        // 7. forward
+        const ac = new AbortController();
+        const onClose = () => {
+          if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
+        };
+        reply.raw.once("close", onClose);
+        const deadlineMs = Date.now() + hs.timeout * 1000;
+        const timer = setTimeout(() => ac.abort(new Error("synapse timeout")), Math.max(0, hs.timeout * 1000));
+        timer.unref();
+        let result: unknown;
+        try {
+          result = await handlers.forward(synapse, { ...info, hotkey, signal: ac.signal, deadlineMs });
+        } catch (e) {
+          // A handler may answer with a chosen status (400 bad input, 429 budget, 503 unavailable).
+          if (e instanceof AxonRequestError) throw e;
+          throw axonErrors.internal(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        } finally {
+          clearTimeout(timer);
+        }
+        let response: Synapse<Record<string, unknown>>;
+        try {
+          response = result && typeof result === "object" ? cls.parse({ ...cls.dump(synapse), ...(result as object), dendrite: synapse.dendrite, axon: synapse.axon }) : synapse;
+        } catch (e) {
+          throw axonErrors.internal(`forward returned an invalid ${cls.name}: ${(e as Error).message}`);
+        }
+        response.dendrite = { ...hs.dendrite };
+        response.timeout = hs.timeout;
+        this.#sendSuccess(reply, cls, response, hs, start);
+      } finally {
+        release?.();
+      }
+    } catch (e) {
+      const err = e instanceof AxonRequestError ? e : axonErrors.internal(e instanceof Error ? e.message : String(e));
+      if (err.status === 500) this.#opts.logger?.warn({ synapse: cls.name, hotkey: hs?.dendrite.hotkey, detail: err.detail }, err.message);
+      this.#sendError(reply, err, hs, start, cls);
+    }
+  }
+
+  /** Nonce rules then the signature (spec §1.5); returns the proven hotkey or throws 401. */
+  #verify(hs: HeaderSynapse): string {
+    const d = hs.dendrite;
+    if (!d.hotkey) throw axonErrors.notVerified("Missing dendrite hotkey");
+    let pk: Uint8Array;
+    try {
+      pk = publicKeyOf(d.hotkey);
+    } catch (e) {
+      throw axonErrors.notVerified(e instanceof InvalidAddressError ? `Invalid dendrite hotkey: ${e.message}` : String(e));
+    }
+    if (d.nonce === null) throw axonErrors.notVerified("Missing Nonce");
+    if (!d.uuid) throw axonErrors.notVerified("Missing dendrite uuid");
+    const key = `${d.hotkey}:${d.uuid}`;
+    // Python applies the freshness window only when version >= 7.2.0; we always apply it (stricter, and every
+    // live dendrite sends a newer version).
+    const nc = this.nonces.check(key, d.nonce, hs.timeout);
+    if (!nc.ok) throw axonErrors.notVerified(nc.reason);
+    if (!d.signature) throw axonErrors.notVerified("Missing Signature");
+    const sig = parseSignatureHex(d.signature);
+    const message = requestMessage(d.nonce, d.hotkey, this.hotkey.address, d.uuid, hs.computed_body_hash);
+    if (!sig || !this.#verifier(Buffer.from(message, "utf8"), sig, pk)) throw axonErrors.notVerified(`Signature mismatch with ${message} and ${d.signature}`);
+    this.nonces.record(key, d.nonce);
+    return d.hotkey;
+  }
+
+  #axonInfo(hs: HeaderSynapse | null, status: number, message: string, start: number | undefined, sign: boolean): TerminalInfo {
+    const nonce = nowNanos();
+    const axonHotkey = hs?.axon.hotkey ?? this.hotkey.address;
+    const info: TerminalInfo = {
+      ...(hs?.axon ?? { ip: null, port: null }),
+      status_code: status,
+      status_message: message,
+      process_time: start === undefined ? null : (performance.now() - start) / 1000,
+      version: WIRE_VERSION,
+      nonce,
+      uuid: this.uuid,
+      hotkey: axonHotkey,
+      signature: null,
+    } as TerminalInfo;
+    if (sign && (this.#opts.signResponses ?? false)) {
+      info.signature = signatureHex(this.hotkey.sign(responseMessage(nonce, hs?.dendrite.hotkey ?? "None", axonHotkey, this.uuid)));
+    }
+    return info;
+  }
+
+  #sendSuccess(reply: FastifyReply, cls: SynapseClass<Record<string, unknown>>, response: Synapse<Record<string, unknown>>, hs: HeaderSynapse, start: number): void {
+    response.axon = this.#axonInfo(hs, 200, "Success", start, true);
+    const body = stringifyJson(cls.dump(response));
+    const headers = synapseHeaders(cls, response, cls.bodyHash(response), Buffer.byteLength(body));
+    for (const [k, v] of Object.entries(headers)) headers[k] = safeHeaderValue(v);
+    reply.code(200).headers(headers).type("application/json").send(body);
+  }
+
+  #sendError(reply: FastifyReply, err: AxonRequestError, hs: HeaderSynapse | null, start?: number, cls?: SynapseClass<Record<string, unknown>>): void {
+    const axon = this.#axonInfo(hs, err.status, err.message, start, false);
+    const s = {
+      name: cls?.name ?? "Synapse",
+      timeout: hs?.timeout ?? 12.0,
+      total_size: 0,
+      header_size: 0,
+      dendrite: hs?.dendrite ?? { ...axon, status_code: null, status_message: null, process_time: null, version: null, nonce: null, uuid: null, hotkey: null, ip: null, port: null, signature: null },
+      axon,
+      computed_body_hash: hs?.computed_body_hash ?? "",
+    } as Synapse<Record<string, unknown>>;
+    const body = JSON.stringify({ message: err.message });
+    // Header values must be single-line latin1; messages may echo client input.
+    const headers = synapseHeaders(cls ?? (BaseSynapse as unknown as SynapseClass<Record<string, unknown>>), s, s.computed_body_hash, Buffer.byteLength(body));
+    for (const [k, v] of Object.entries(headers)) headers[k] = safeHeaderValue(v);
+    reply.code(err.status).headers(headers).type("application/json").send(body);
+  }
+}
+
+function safeHeaderValue(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x20-\x7e\t]*$/.test(v) ? v : v.replace(/[^\x20-\x7e\t]/g, "?");
+}

@@ -1,0 +1,35 @@
+// Public API of the bittensor wire layer: synapse declarations, Python str() emulation, body hash, headers,
+// signatures. The axon, dendrite, wallet and Epistula live in their own folders.
+export { py, field, required, coerce, PyValidationError, type PyType, type FieldSpec, type FieldMap, type ValuesOf, type PyAny } from "./pytypes.js";
+export { pyFloatRepr, pyStrRepr, pyRepr, pyStr } from "./pystr.js";
+export { computeBodyHash, sha3Hex, EMPTY_BODY_HASH } from "./bodyhash.js";
+export { stringifyJson } from "./json.js";
+export {
+  defineSynapse,
+  synapseClassByName,
+  BaseSynapse,
+  SynapseParseError,
+  emptyTerminalInfo,
+  TerminalInfoFields,
+  type Synapse,
+  type SynapseBase,
+  type SynapseClass,
+  type TerminalInfo,
+} from "./synapse.js";
+export { TextCompressProtocol, Metadata, UtilDataType, TaskDataType, type TextCompressSynapse, type TextCompressValues, type MetadataSynapse, type CapacityMetadata } from "./protocols.js";
+export { HEADER, WIRE_VERSION, NONCE_WINDOW_VERSION, synapseHeaders, parseRequestHeaders, parseTerminalHeaders, headerValue, type HeaderSynapse, type IncomingHeaders } from "./headers.js";
+export {
+  cryptoReady,
+  requestMessage,
+  responseMessage,
+  publicKeyOf,
+  isSs58,
+  parseSignatureHex,
+  wasmVerifier,
+  schnorrkelVerifier,
+  polkadotWasmVerifier,
+  wasmSign,
+  signatureHex,
+  InvalidAddressError,
+  type SignatureVerifier,
+} from "./signing.js";

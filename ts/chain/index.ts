@@ -1,0 +1,33 @@
+// Public surface of the chain layer.
+export type {
+  AxonInfo,
+  BurnedRegisterParams,
+  Chain,
+  ChainSigner,
+  Hyperparameters,
+  Metagraph,
+  RegisterResult,
+  ServeAxonParams,
+  SetWeightsParams,
+  TxResult,
+  WeightCommit,
+} from "./types.js";
+export { ChainError, CUSTOM_INVALID_TX, PALLET_ERRORS, customInvalidTxName } from "./errors.js";
+export type { ChainErrorKind, PalletErrorName } from "./errors.js";
+export {
+  U16_MAX,
+  convertWeightsForEmit,
+  normalizeMaxWeight,
+  processWeightsForNetuid,
+  roundHalfEven,
+} from "./weights.js";
+export type { ProcessWeightsParams } from "./weights.js";
+export { commitHash, encodeCommitPayload, netuidStorageIndex, randomSalt } from "./commit.js";
+export { intToIp, ipToInt, isChainValidIp } from "./axon-ip.js";
+export { revealPending, submitWeights } from "./weight-setter.js";
+export type { RevealOutcome, WeightSubmission } from "./weight-setter.js";
+export { DevChain, DEFAULT_SUBNET_PARAMS } from "./devchain.js";
+export type { DevChainOptions, DevSubnetParams } from "./devchain.js";
+export { FINNEY_ENDPOINT, SubtensorChain } from "./subtensor.js";
+export type { ExtensionReport } from "./extensions.js";
+export type { SubtensorChainOptions } from "./subtensor.js";

@@ -1,0 +1,149 @@
+// Merges defaults < config file < environment < flags and validates the result with one zod schema.
+// Errors name the key, the bad value and where it came from.
+import { readFileSync } from "node:fs";
+import type { z } from "zod";
+import { envName, type OptionSpec, type OptionType } from "./options.js";
+
+export type Source = "flag" | "env" | "file";
+
+export interface ConfigIssue {
+  key: string;
+  message: string;
+  value?: unknown;
+  source?: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly issues: ConfigIssue[]) {
+    super(
+      "invalid configuration:\n" +
+        issues
+          .map((i) => `  ${i.key}: ${i.message}${i.value !== undefined ? ` (got ${JSON.stringify(i.value)}` + (i.source ? ` from ${i.source})` : ")") : ""}`)
+          .join("\n"),
+    );
+  }
+}
+
+export interface ResolveOptions<S extends z.ZodType> {
+  schema: S;
+  specs: readonly OptionSpec[];
+  /** Parsed yargs argv (nested objects for dotted flags). */
+  argv?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  envPrefix?: string;
+  /** JSON config file; `argv.config` is used when absent. */
+  configFile?: string;
+}
+
+function getPath(obj: unknown, key: string): unknown {
+  let cur: unknown = obj;
+  for (const part of key.split(".")) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (next === null || typeof next !== "object" || Array.isArray(next)) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+/** Strings from env (and file values written as strings) are converted by the option's type; a failed
+ * conversion keeps the raw string so validation reports it verbatim. */
+function convert(value: unknown, type: OptionType): unknown {
+  if (typeof value !== "string") return value;
+  const s = value.trim();
+  switch (type) {
+    case "number":
+      return s !== "" && Number.isFinite(Number(s)) ? Number(s) : value;
+    case "boolean":
+      if (/^(1|true|yes|on)$/i.test(s)) return true;
+      if (/^(0|false|no|off)$/i.test(s)) return false;
+      return value;
+    case "array":
+      return s === "" ? [] : s.split(",").map((x) => x.trim());
+    default:
+      return value;
+  }
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError([{ key: "config", message: `cannot read config file: ${(e as Error).message}`, value: file }]);
+  }
+  try {
+    const raw: unknown = JSON.parse(text);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error("top level must be an object");
+    // Dotted keys ("wallet.name": "x") and nested objects are both accepted.
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (k.includes(".")) setPath(out, k, v);
+      else out[k] = v;
+    }
+    return out;
+  } catch (e) {
+    throw new ConfigError([{ key: "config", message: `config file is not a valid JSON object: ${(e as Error).message}`, value: file }]);
+  }
+}
+
+/** Returns the validated config; throws ConfigError listing every bad key. */
+export function resolveConfig<S extends z.ZodType>(opts: ResolveOptions<S>): z.output<S> {
+  const env = opts.env ?? process.env;
+  const prefix = opts.envPrefix ?? "CONDENSE_";
+  const argv = opts.argv ?? {};
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  const file = opts.configFile ?? (typeof argv["config"] === "string" ? argv["config"] : undefined) ?? env[`${prefix}CONFIG`];
+
+  if (file) {
+    const fromFile = readConfigFile(file);
+    for (const s of opts.specs) {
+      const v = getPath(fromFile, s.key);
+      if (v !== undefined) {
+        setPath(merged, s.key, convert(v, s.type));
+        origin.set(s.key, `config file ${file}`);
+      }
+    }
+    // Sections that are not flags (e.g. a "tiers" table) pass through for the schema to judge.
+    for (const [k, v] of Object.entries(fromFile)) if (!(k in merged)) merged[k] = v;
+  }
+  for (const s of opts.specs) {
+    const name = envName(s.key, prefix);
+    const v = env[name];
+    if (v !== undefined) {
+      setPath(merged, s.key, convert(v, s.type));
+      origin.set(s.key, `env ${name}`);
+    }
+  }
+  for (const s of opts.specs) {
+    const v = getPath(argv, s.key);
+    if (v !== undefined) {
+      setPath(merged, s.key, convert(v, s.type));
+      origin.set(s.key, `flag --${s.key}`);
+    }
+  }
+
+  const r = opts.schema.safeParse(merged);
+  if (!r.success) {
+    throw new ConfigError(
+      r.error.issues.map((i) => {
+        const key = i.path.map(String).join(".") || "(root)";
+        const value = i.path.length ? getPath(merged, key) : undefined;
+        const source = origin.get(key) ?? [...origin.keys()].filter((k) => key.startsWith(k + ".")).map((k) => origin.get(k))[0];
+        return { key, message: i.message, ...(value !== undefined ? { value } : {}), ...(source ? { source } : {}) };
+      }),
+    );
+  }
+  return r.data;
+}

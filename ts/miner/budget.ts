@@ -1,0 +1,94 @@
+// Per-validator request budgets per scoring period (the subnet's build_rate_limit): each admitted
+// validator gets max(int(RPE * S_v / sum S), floor), capped by the miner's declared capacity for the
+// tier; the sum served in a period never exceeds that capacity either.
+
+export interface TierBudgetPolicy {
+  requestsPerEpoch: number;
+  /** Declared capacity of this tier per scoring period (what the metadata synapse announces). */
+  capacity: number;
+  /** Minimum budget of any admitted validator (the subnet uses 10). */
+  floor: number;
+}
+
+/** max(int(RPE * S_v / sum S), floor), bounded by capacity. Pure; exported for tests and docs. */
+export function validatorBudget(stake: number, totalStake: number, p: TierBudgetPolicy): number {
+  const share = totalStake > 0 ? Math.floor((p.requestsPerEpoch * stake) / totalStake) : 0;
+  return Math.min(Math.max(share, p.floor), p.capacity);
+}
+
+export type Consumed = { ok: true; used: number; budget: number } | { ok: false; code: "rate_limited" | "capacity_exhausted"; reason: string };
+
+/** Counts requests per (tier, validator) in fixed windows of `periodMs` aligned to the clock. */
+export class BudgetLedger {
+  private window = -1;
+  private readonly used = new Map<string, number>();
+  private readonly usedByTier = new Map<string, number>();
+  private budgets = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly policies: ReadonlyMap<string, TierBudgetPolicy>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Recomputes every validator's budget from admitted stakes (after a metagraph sync). Counts are kept. */
+  rebuild(stakes: ReadonlyMap<string, number>): void {
+    const total = [...stakes.values()].reduce((a, b) => a + b, 0);
+    const next = new Map<string, Map<string, number>>();
+    for (const [tier, p] of this.policies) {
+      const m = new Map<string, number>();
+      for (const [hk, s] of stakes) m.set(hk, validatorBudget(s, total, p));
+      next.set(tier, m);
+    }
+    this.budgets = next;
+  }
+
+  private roll(): void {
+    const w = Math.floor(this.now() / this.periodMs);
+    if (w !== this.window) {
+      this.window = w;
+      this.used.clear();
+      this.usedByTier.clear();
+    }
+  }
+
+  budgetOf(tier: string, hotkey: string): number {
+    return this.budgets.get(tier)?.get(hotkey) ?? 0;
+  }
+
+  usedBy(tier: string, hotkey: string): number {
+    this.roll();
+    return this.used.get(`${tier}\u0000${hotkey}`) ?? 0;
+  }
+
+  /** Milliseconds until the current window ends (for Retry-After style messages). */
+  msToReset(): number {
+    return this.periodMs - (this.now() % this.periodMs);
+  }
+
+  /** Takes one request from the validator's budget, or says why not. */
+  consume(tier: string, hotkey: string): Consumed {
+    this.roll();
+    const policy = this.policies.get(tier);
+    const budget = this.budgetOf(tier, hotkey);
+    const k = `${tier}\u0000${hotkey}`;
+    const used = this.used.get(k) ?? 0;
+    const resetS = Math.ceil(this.msToReset() / 1000);
+    if (used >= budget) return { ok: false, code: "rate_limited", reason: `budget of ${budget} requests per period for tier ${tier} used up; resets in ${resetS} s` };
+    const tierUsed = this.usedByTier.get(tier) ?? 0;
+    if (policy && tierUsed >= policy.capacity)
+      return { ok: false, code: "capacity_exhausted", reason: `declared capacity of ${policy.capacity} requests per period for tier ${tier} used up; resets in ${resetS} s` };
+    this.used.set(k, used + 1);
+    this.usedByTier.set(tier, tierUsed + 1);
+    return { ok: true, used: used + 1, budget };
+  }
+
+  /** Gives a request back when the miner failed it before doing any work (pool down). */
+  refund(tier: string, hotkey: string): void {
+    const k = `${tier}\u0000${hotkey}`;
+    const used = this.used.get(k) ?? 0;
+    if (used > 0) this.used.set(k, used - 1);
+    const t = this.usedByTier.get(tier) ?? 0;
+    if (t > 0) this.usedByTier.set(tier, t - 1);
+  }
+}

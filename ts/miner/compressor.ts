@@ -1,0 +1,81 @@
+// The miner's view of the compute side: one call that turns a context into a container file.
+// WorkerPoolCompressor adapts the worker pool (ts/workers); tests may substitute their own.
+import type { WorkerPool } from "../workers/index.js";
+
+export interface CompressJob {
+  context: string;
+  /** Target model id recorded in the container (the validator checks it). */
+  targetModel: string;
+  algorithm: string;
+  ratio: number;
+  minTokens: number;
+  maxTokens: number;
+  /** Where the worker writes the container (tmpfs). */
+  outputPath: string;
+  minerHotkey: string;
+}
+
+export interface CompressOutcome {
+  path: string;
+  bytes: number;
+  keptTokens: number;
+  originalTokens: number;
+  contextSha256: string;
+  /** Time the request waited for a worker slot (pool side), when known. */
+  queueMs?: number;
+  computeMs: number;
+  serializeMs: number;
+}
+
+export interface Compressor {
+  compress(job: CompressJob, opts: { deadlineMs: number; signal?: AbortSignal }): Promise<CompressOutcome>;
+  /** False when no worker can take a request now: lets the miner answer 503 at once instead of waiting. */
+  available(): boolean;
+}
+
+/** Minimal surface of WorkerPool used here (kept structural so tests can pass a fake). */
+export type PoolLike = Pick<WorkerPool, "request"> & { workers?: () => ReadonlyArray<{ state: string; pid?: number | undefined }> };
+
+export class WorkerPoolCompressor implements Compressor {
+  constructor(readonly pool: PoolLike) {}
+
+  available(): boolean {
+    const ws = this.pool.workers?.();
+    return ws === undefined ? true : ws.some((w) => w.state === "ready");
+  }
+
+  async compress(job: CompressJob, opts: { deadlineMs: number; signal?: AbortSignal }): Promise<CompressOutcome> {
+    const t0 = performance.now();
+    const reply = await this.pool.request({
+      body: {
+        case: "compress",
+        value: {
+          context: job.context,
+          targetModel: job.targetModel,
+          algorithm: job.algorithm,
+          params: { ratio: job.ratio, minTokens: job.minTokens, maxTokens: job.maxTokens },
+          outputPath: job.outputPath,
+          minerHotkey: job.minerHotkey,
+        },
+      },
+      deadlineMs: opts.deadlineMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const body = reply.header.body;
+    if (body.case !== "compress") throw new Error(`worker ${reply.workerId} answered ${String(body.case)} to a compress request`);
+    const r = body.value;
+    const info = r.info;
+    if (!info || !r.path) throw new Error(`worker ${reply.workerId} sent a compress reply without a container path`);
+    const total = performance.now() - t0;
+    return {
+      path: r.path,
+      bytes: Number(info.bytes),
+      keptTokens: info.keptTokens,
+      originalTokens: info.originalTokens,
+      contextSha256: info.sha256Context,
+      computeMs: r.computeMs,
+      serializeMs: r.serializeMs,
+      queueMs: Math.max(0, total - r.computeMs - r.serializeMs),
+    };
+  }
+}

@@ -1,0 +1,6 @@
+// Public wallet API: btcli wallet directories, keyfiles, $NACL coldkeys, sr25519 keypairs.
+export { Keypair, KeyError, DEV_PHRASE, SS58_PREFIX, canonicalToEd25519Secret, ed25519ToCanonicalSecret } from "./keypair.js";
+export { Wallet, WalletError, loadKeyfile, expandHome, DEFAULT_WALLET_PATH, type WalletOptions, type LoadedKey } from "./wallet.js";
+export { keypairFromKeyfile, keyfileJson, publicKeyfileJson, parseKeyfileJson, KeyfileFormatError, type KeyfileData, type KeySource } from "./keyfile.js";
+export { decryptNacl, encryptNacl, isNaclEncrypted, KeyfileDecryptionError, NACL_PREFIX } from "./nacl.js";
+export { passwordEnvName, encodeEnvPassword, decodeEnvPassword, passwordFromEnv, promptPassword, PasswordUnavailableError } from "./password.js";

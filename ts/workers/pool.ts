@@ -1,0 +1,723 @@
+// WorkerPool: binds the ROUTER, supervises local workers, admits, routes and times out requests.
+import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
+import { mkdir, rm, unlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { create, toBinary } from "@bufbuild/protobuf";
+import pino, { type Logger } from "pino";
+import { Router } from "zeromq";
+import { ErrorCode, ProtocolVersion, ToWorkerSchema, type FromWorker, type Hello } from "../gen/condense/v1/worker_pb.js";
+import { decodeHeader, decodeTensors, encodeToWorker } from "./codec.js";
+import {
+  CancelledError,
+  DeadlineExceededError,
+  MalformedError,
+  NoWorkerError,
+  OverloadedError,
+  PoolClosedError,
+  ProtocolMismatchError,
+  WorkerDeadError,
+  WorkerError,
+  WorkerStartError,
+  fromWireError,
+} from "./errors.js";
+import { PoolMetrics } from "./metrics.js";
+import { registerPool, unregisterPool } from "./reaper.js";
+import { WORKER_DTYPE_FLAG, defaultWorkerCommand, spawnWorker, type WorkerProcess } from "./spawn.js";
+import { checkSize } from "./tensor.js";
+import type {
+  LocalWorkerSpec,
+  PoolOptions,
+  PoolReply,
+  PoolRequest,
+  RestartPolicy,
+  WorkerCommand,
+  WorkerInfo,
+  WorkerState,
+} from "./types.js";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const MISSED_HEARTBEATS = 3;
+const SHUTDOWN_GRACE_MS = 2_000;
+/** How long a cancelled or timed-out request keeps its worker slot while we wait for the worker's answer. */
+const ABANDON_GRACE_MS = 5_000;
+
+interface Pending {
+  id: string;
+  kind: string;
+  capability: string;
+  req: PoolRequest;
+  resolve: (r: PoolReply) => void;
+  reject: (e: Error) => void;
+  startedAt: number;
+  settled: boolean;
+  /** Set once the caller has been answered but the worker still owes a reply. */
+  abandoned: boolean;
+  worker: WorkerHandle | undefined;
+  files: string[];
+  timer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+interface WorkerHandle {
+  id: string;
+  local: boolean;
+  spec: LocalWorkerSpec | undefined;
+  proc: WorkerProcess | undefined;
+  state: WorkerState;
+  hello: Hello | undefined;
+  heartbeatMs: number;
+  lastSeen: number;
+  readyAt: number;
+  inflight: Map<string, Pending>;
+  restarts: number;
+  failures: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  onHello: ((h: Hello) => void) | undefined;
+  onHelloError: ((e: Error) => void) | undefined;
+}
+
+export class WorkerPool extends EventEmitter {
+  readonly metrics: PoolMetrics;
+  readonly log: Logger;
+  /** The endpoints actually bound (a tcp port of `*` or 0 is resolved). */
+  readonly endpoints: { ipc: string; tcp: string | undefined } = { ipc: "", tcp: undefined };
+  readonly fileDir: string;
+
+  private readonly opts: PoolOptions;
+  private readonly router = new Router({ mandatory: true, handover: true, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+  private readonly workersById = new Map<string, WorkerHandle>();
+  private readonly queue: Pending[] = [];
+  private readonly python: string;
+  private readonly command: WorkerCommand;
+  private readonly restartPolicy: RestartPolicy;
+  private readonly maxQueue: number;
+  private readonly defaultHeartbeatMs: number;
+  private sendChain: Promise<void> = Promise.resolve();
+  private seq = 0;
+  private closed = false;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private readonly ownFileDir: string;
+
+  private constructor(opts: PoolOptions) {
+    super();
+    this.opts = opts;
+    this.log = (opts.logger ?? pino({ level: "info" })).child({ component: "worker-pool" });
+    this.metrics = new PoolMetrics(opts.registry);
+    this.python = opts.python ?? path.join(REPO_ROOT, ".venv/bin/python");
+    this.command = opts.command ?? defaultWorkerCommand;
+    this.restartPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, stableAfterMs: 30_000, ...opts.restart };
+    this.maxQueue = opts.maxQueue ?? 64;
+    this.defaultHeartbeatMs = opts.heartbeatMs ?? 1_000;
+    const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
+    const shm = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
+    this.ownFileDir = path.join(shm, `condense-${tag}`);
+    this.fileDir = opts.fileDir ?? this.ownFileDir;
+    this.endpoints.ipc = opts.endpoint ?? `ipc://${path.join(os.tmpdir(), `condense-${tag}.sock`)}`;
+  }
+
+  /** Binds the socket(s), spawns every local worker and resolves once all of them said Hello. */
+  static async start(opts: PoolOptions): Promise<WorkerPool> {
+    validateOptions(opts);
+    const pool = new WorkerPool(opts);
+    try {
+      await pool.bind();
+      const starts: Promise<void>[] = [];
+      let n = 0;
+      for (const spec of opts.workers) {
+        for (let i = 0; i < spec.count; i++) starts.push(pool.startLocal(pool.newHandle(`w${n++}`, spec)));
+      }
+      const results = await Promise.allSettled(starts);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  private async bind(): Promise<void> {
+    await mkdir(this.fileDir, { recursive: true, mode: 0o700 });
+    registerPool(this, this.opts.handleSignals ?? true);
+    await this.router.bind(this.endpoints.ipc);
+    if (this.opts.tcpEndpoint) {
+      await this.router.bind(this.opts.tcpEndpoint);
+      this.endpoints.tcp = this.router.lastEndpoint ?? this.opts.tcpEndpoint;
+    }
+    void this.receiveLoop();
+    const tick = Math.max(50, Math.min(500, Math.floor(this.defaultHeartbeatMs / 2)));
+    this.livenessTimer = setInterval(() => this.checkLiveness(), tick);
+    this.livenessTimer.unref();
+  }
+
+  // ---- public surface ---------------------------------------------------------------------------
+
+  /** Sends one request to the least-loaded live worker offering its capability; resolves with its final reply. */
+  request(req: PoolRequest): Promise<PoolReply> {
+    return new Promise<PoolReply>((resolve, reject) => {
+      const kind = req.body.case;
+      const capability = req.capability ?? kind;
+      const id = `${process.pid.toString(36)}-${(++this.seq).toString(36)}`;
+      const p: Pending = {
+        id,
+        kind,
+        capability,
+        req,
+        resolve,
+        reject,
+        startedAt: performance.now(),
+        settled: false,
+        abandoned: false,
+        worker: undefined,
+        files: [],
+        timer: undefined,
+        onAbort: undefined,
+      };
+      try {
+        if (this.closed) throw new PoolClosedError();
+        for (const t of req.tensors ?? []) checkSize(t, t.data.length);
+        if (req.deadlineMs !== undefined && (!Number.isFinite(req.deadlineMs) || req.deadlineMs <= 0)) {
+          throw new WorkerError(ErrorCode.INVALID_ARGUMENT, `deadlineMs must be a positive number, got ${req.deadlineMs}`);
+        }
+        if (req.signal?.aborted) throw new CancelledError(id, abortReason(req.signal));
+      } catch (e) {
+        this.finish(p, e as Error, "rejected");
+        return;
+      }
+      if (req.deadlineMs !== undefined) {
+        p.timer = setTimeout(() => this.expire(p), req.deadlineMs);
+      }
+      if (req.signal) {
+        p.onAbort = () => this.cancel(p, abortReason(req.signal!));
+        req.signal.addEventListener("abort", p.onAbort, { once: true });
+      }
+      this.admit(p);
+    });
+  }
+
+  /** Streams every reply of a request (TrainProgress ...) and ends after the one marked final. */
+  async *stream(req: Omit<PoolRequest, "onProgress">): AsyncGenerator<PoolReply> {
+    const buffered: PoolReply[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: Error | undefined;
+    const final = this.request({
+      ...req,
+      onProgress: (r) => {
+        buffered.push(r);
+        wake?.();
+      },
+    }).then(
+      (r) => {
+        buffered.push(r);
+        done = true;
+        wake?.();
+      },
+      (e: Error) => {
+        failure = e;
+        done = true;
+        wake?.();
+      },
+    );
+    while (true) {
+      const next = buffered.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (done) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+    await final;
+    if (failure) throw failure;
+  }
+
+  workers(): WorkerInfo[] {
+    return [...this.workersById.values()].map((w) => ({
+      id: w.id,
+      local: w.local,
+      state: w.state,
+      pid: w.proc?.pid ?? w.hello?.pid,
+      inflight: w.inflight.size,
+      maxInflight: maxInflight(w),
+      restarts: w.restarts,
+      hello: w.hello,
+    }));
+  }
+
+  /** Test hook for protocol tests: sends frames as they are (no validation) to one worker. */
+  async sendRaw(workerId: string, frames: Buffer[]): Promise<void> {
+    await this.send(workerId, frames);
+  }
+
+  /** Stops accepting work, fails what is pending, shuts local workers down and leaves no process behind. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    for (const p of this.queue.splice(0)) this.finish(p, new PoolClosedError(), "closed");
+    this.metrics.queueDepth.set(0);
+    const exits: Promise<unknown>[] = [];
+    for (const w of this.workersById.values()) {
+      if (w.restartTimer) clearTimeout(w.restartTimer);
+      for (const p of w.inflight.values()) this.finish(p, new PoolClosedError(), "closed");
+      w.inflight.clear();
+      w.onHelloError?.(new PoolClosedError());
+      if (w.local && w.proc && !w.proc.exit) {
+        const proc = w.proc;
+        if (w.state === "ready") await this.sendShutdown(w.id);
+        proc.closeStdin();
+        const timer = setTimeout(() => proc.killGroup("SIGKILL"), SHUTDOWN_GRACE_MS);
+        exits.push(proc.exited.finally(() => clearTimeout(timer)));
+      }
+      w.state = "stopped";
+    }
+    await Promise.all(exits);
+    // The group may still hold grandchildren of a worker that exited on its own.
+    for (const w of this.workersById.values()) w.proc?.killGroup("SIGKILL");
+    this.metrics.liveWorkers.set(0);
+    this.router.close();
+    unregisterPool(this);
+    if (this.fileDir === this.ownFileDir) await rm(this.ownFileDir, { recursive: true, force: true });
+  }
+
+  /** Synchronous last resort for process exit/signals: SIGKILL every local worker's process group. */
+  killAllSync(): void {
+    for (const w of this.workersById.values()) w.proc?.killGroup("SIGKILL");
+  }
+
+  // ---- admission and routing --------------------------------------------------------------------
+
+  private admit(p: Pending): void {
+    const w = this.pickWorker(p.capability);
+    if (w) {
+      void this.dispatch(p, w);
+      return;
+    }
+    if (!this.couldServe(p.capability)) {
+      this.metrics.rejected.inc({ reason: "no_worker" });
+      this.finish(p, new NoWorkerError(p.capability), "no_worker");
+      return;
+    }
+    if (this.queue.length >= this.maxQueue) {
+      this.metrics.rejected.inc({ reason: "overloaded" });
+      this.finish(p, new OverloadedError(this.queue.length, this.maxQueue), "overloaded");
+      return;
+    }
+    this.queue.push(p);
+    this.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private pickWorker(capability: string): WorkerHandle | undefined {
+    let best: WorkerHandle | undefined;
+    for (const w of this.workersById.values()) {
+      if (w.state !== "ready" || !hasCapability(w, capability) || w.inflight.size >= maxInflight(w)) continue;
+      if (!best || w.inflight.size < best.inflight.size) best = w;
+    }
+    return best;
+  }
+
+  /** A live worker with the capability, or a local one that is (re)starting and may have it. */
+  private couldServe(capability: string): boolean {
+    for (const w of this.workersById.values()) {
+      if (w.state === "ready" && hasCapability(w, capability)) return true;
+      if (w.local && (w.state === "starting" || w.state === "restarting" || w.state === "dead") && (!w.hello || hasCapability(w, capability))) return true;
+    }
+    return false;
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.queue.length; ) {
+      const p = this.queue[i]!;
+      const w = this.pickWorker(p.capability);
+      if (!w) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      void this.dispatch(p, w);
+    }
+    this.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private async dispatch(p: Pending, w: WorkerHandle): Promise<void> {
+    p.worker = w;
+    w.inflight.set(p.id, p);
+    this.metrics.inflight.set({ worker: w.id }, w.inflight.size);
+    try {
+      const deadline = p.req.deadlineMs !== undefined ? Date.now() + p.req.deadlineMs - (performance.now() - p.startedAt) : 0;
+      const enc = await encodeToWorker({
+        requestId: p.id,
+        deadlineUnixMs: deadline,
+        body: p.req.body,
+        tensors: p.req.tensors ?? [],
+        transport: p.req.transport ?? "frames",
+        fileDir: this.fileDir,
+      });
+      p.files = enc.files;
+      if (p.settled) {
+        // Cancelled or expired while its files were written: nothing was sent, so free the slot now.
+        for (const f of enc.files) unlink(f).catch(() => undefined);
+        this.release(w, p.id);
+        return;
+      }
+      await this.send(w.id, enc.frames);
+    } catch (e) {
+      w.inflight.delete(p.id);
+      this.metrics.inflight.set({ worker: w.id }, w.inflight.size);
+      const err = e instanceof WorkerError ? e : new WorkerDeadError(w.id, `send failed: ${(e as Error).message}`, p.id);
+      this.finish(p, err, "send_failed");
+      this.pump();
+    }
+  }
+
+  private expire(p: Pending): void {
+    if (p.settled) return;
+    this.abandon(p, new DeadlineExceededError(p.id, p.req.deadlineMs ?? 0, p.worker?.id), "deadline");
+  }
+
+  private cancel(p: Pending, reason: string): void {
+    if (p.settled) return;
+    this.abandon(p, new CancelledError(p.id, reason, p.worker?.id), "cancelled");
+  }
+
+  /** Answers the caller now; a dispatched request also gets CancelRequest and keeps its slot until the worker answers. */
+  private abandon(p: Pending, err: WorkerError, outcome: string): void {
+    const qi = this.queue.indexOf(p);
+    if (qi >= 0) {
+      this.queue.splice(qi, 1);
+      this.metrics.queueDepth.set(this.queue.length);
+    }
+    const w = p.worker;
+    this.finish(p, err, outcome);
+    if (w && w.inflight.has(p.id)) {
+      p.abandoned = true;
+      const cancel = create(ToWorkerSchema, {
+        protocolVersion: ProtocolVersion.CURRENT,
+        requestId: `${p.id}.cancel`,
+        body: { case: "cancel", value: { targetRequestId: p.id } },
+      });
+      this.send(w.id, [Buffer.from(toBinary(ToWorkerSchema, cancel))]).catch(() => undefined);
+      const t = setTimeout(() => this.release(w, p.id), ABANDON_GRACE_MS);
+      t.unref();
+    }
+  }
+
+  private release(w: WorkerHandle, id: string): void {
+    if (!w.inflight.delete(id)) return;
+    this.metrics.inflight.set({ worker: w.id }, w.inflight.size);
+    this.pump();
+  }
+
+  private finish(p: Pending, result: PoolReply | Error, outcome: string): void {
+    if (p.settled) return;
+    p.settled = true;
+    if (p.timer) clearTimeout(p.timer);
+    if (p.onAbort) p.req.signal?.removeEventListener("abort", p.onAbort);
+    for (const f of p.files) unlink(f).catch(() => undefined);
+    this.metrics.requestDuration.observe({ kind: p.kind, outcome }, (performance.now() - p.startedAt) / 1000);
+    if (result instanceof Error) p.reject(result);
+    else p.resolve(result);
+  }
+
+  // ---- socket -----------------------------------------------------------------------------------
+
+  /** zeromq.js allows one send at a time per socket, so sends are chained. */
+  private send(workerId: string, frames: Buffer[]): Promise<void> {
+    const next = this.sendChain.then(() => this.router.send([workerId, ...frames]));
+    this.sendChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async sendShutdown(workerId: string): Promise<void> {
+    const msg = create(ToWorkerSchema, {
+      protocolVersion: ProtocolVersion.CURRENT,
+      requestId: "shutdown",
+      body: { case: "shutdown", value: { reason: "pool closing" } },
+    });
+    await this.send(workerId, [Buffer.from(toBinary(ToWorkerSchema, msg))]).catch(() => undefined);
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const [idFrame, ...frames] of this.router) {
+        if (!idFrame) continue;
+        this.onMessage(idFrame.toString("utf8"), frames).catch((e: unknown) =>
+          this.log.error({ err: e }, "failed to handle a worker message"),
+        );
+      }
+    } catch (e) {
+      if (!this.closed) this.log.error({ err: e }, "worker socket receive loop ended");
+    }
+  }
+
+  private async onMessage(routingId: string, frames: Buffer[]): Promise<void> {
+    let header: FromWorker;
+    try {
+      header = decodeHeader(frames[0]);
+    } catch (e) {
+      this.log.warn({ worker: routingId, err: (e as Error).message }, "dropping undecodable message from worker");
+      this.emit("malformed", { workerId: routingId, error: e });
+      return;
+    }
+    const body = header.body;
+    if (body.case === "hello") return this.onHello(routingId, body.value);
+    const w = this.workersById.get(routingId);
+    if (!w || w.state !== "ready") {
+      if (this.closed) return;
+      this.log.debug({ worker: routingId, kind: body.case }, "message from a worker that has not said Hello");
+      return;
+    }
+    w.lastSeen = performance.now();
+    if (body.case === "heartbeat") return;
+    if (body.case === "dead") {
+      this.markDead(w, `worker reported: ${body.value.cause}`);
+      return;
+    }
+    const p = header.requestId ? w.inflight.get(header.requestId) : undefined;
+    if (!p) {
+      this.emit("unmatched-reply", { workerId: w.id, header });
+      // A late reply (after cancel/deadline) may carry files nobody will read: decode to take ownership and drop them.
+      if (header.tensors.some((t) => t.location.case === "file")) {
+        await decodeTensors(header, frames.slice(1), { fileDirs: [this.fileDir] }).catch(() => undefined);
+      }
+      return;
+    }
+    const streamed = body.case === "trainProgress" && !body.value.final;
+    if (!streamed) this.release(w, p.id);
+    if (p.abandoned || p.settled) return;
+    if (body.case === "error") {
+      this.finish(p, fromWireError(body.value, p.id, w.id), "worker_error");
+      return;
+    }
+    let reply: PoolReply;
+    try {
+      reply = { header, tensors: await decodeTensors(header, frames.slice(1), { fileDirs: [this.fileDir] }), workerId: w.id };
+    } catch (e) {
+      const err = e instanceof MalformedError ? e : new MalformedError((e as Error).message);
+      this.finish(p, new MalformedError(`reply from worker ${w.id} to ${p.id}: ${err.message}`, { requestId: p.id, workerId: w.id }), "malformed");
+      return;
+    }
+    if (streamed) {
+      try {
+        p.req.onProgress?.(reply);
+      } catch (e) {
+        this.log.warn({ err: e, request: p.id }, "onProgress callback threw");
+      }
+      return;
+    }
+    this.finish(p, reply, "ok");
+  }
+
+  private onHello(routingId: string, hello: Hello): void {
+    let w = this.workersById.get(routingId);
+    if (hello.protocolVersion !== ProtocolVersion.CURRENT) {
+      const err = new ProtocolMismatchError(routingId, hello.protocolVersion, ProtocolVersion.CURRENT);
+      this.log.error({ worker: routingId, got: hello.protocolVersion }, err.message);
+      if (w?.onHelloError) w.onHelloError(err);
+      else this.emit("refused", { workerId: routingId, error: err });
+      return;
+    }
+    if (hello.workerId && hello.workerId !== routingId) {
+      this.log.warn({ worker: routingId, helloId: hello.workerId }, "Hello names another worker id than its routing id");
+    }
+    if (!w) {
+      w = this.newHandle(routingId, undefined);
+    } else if (w.state === "ready") {
+      // Same id said Hello again: a remote worker restarted; whatever it was doing is lost.
+      this.failInflight(w, "reconnected with a new Hello");
+    }
+    w.hello = hello;
+    w.heartbeatMs = hello.heartbeatMs || this.defaultHeartbeatMs;
+    w.lastSeen = performance.now();
+    w.readyAt = performance.now();
+    w.state = "ready";
+    this.updateLive();
+    this.log.info(
+      { worker: w.id, pid: hello.pid, model: hello.model, device: hello.device, local: w.local, capabilities: hello.capabilities },
+      "worker ready",
+    );
+    w.onHello?.(hello);
+    this.emit("worker-ready", w.id);
+    this.pump();
+  }
+
+  // ---- supervision ------------------------------------------------------------------------------
+
+  private newHandle(id: string, spec: LocalWorkerSpec | undefined): WorkerHandle {
+    const w: WorkerHandle = {
+      id,
+      local: spec !== undefined,
+      spec,
+      proc: undefined,
+      state: "starting",
+      hello: undefined,
+      heartbeatMs: this.defaultHeartbeatMs,
+      lastSeen: performance.now(),
+      readyAt: 0,
+      inflight: new Map(),
+      restarts: 0,
+      failures: 0,
+      restartTimer: undefined,
+      onHello: undefined,
+      onHelloError: undefined,
+    };
+    this.workersById.set(id, w);
+    return w;
+  }
+
+  /** Spawns a local worker and waits for its Hello, racing its exit and the ready deadline. */
+  private async startLocal(w: WorkerHandle): Promise<void> {
+    const spec = w.spec!;
+    w.state = "starting";
+    w.hello = undefined;
+    let proc: WorkerProcess;
+    try {
+      proc = spawnWorker({ id: w.id, endpoint: this.endpoints.ipc, spec, python: this.python, command: this.command, logger: this.log });
+    } catch (e) {
+      throw new WorkerStartError(w.id, "spawn", (e as Error).message);
+    }
+    w.proc = proc;
+    const readyTimeoutMs = this.opts.readyTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        w.onHello = () => resolve();
+        w.onHelloError = reject;
+        timer = setTimeout(
+          () => reject(new WorkerStartError(w.id, "handshake", `no Hello within ${readyTimeoutMs} ms`, { stderrTail: proc.stderrTail() })),
+          readyTimeoutMs,
+        );
+        proc.exited.then((x) =>
+          // Give the readline of stderr a moment to deliver the last lines before quoting them.
+          setTimeout(
+            () => reject(new WorkerStartError(w.id, "spawn", "exited before saying Hello", { ...x, stderrTail: proc.stderrTail() })),
+            50,
+          ),
+        );
+      });
+    } catch (e) {
+      proc.killGroup("SIGKILL");
+      w.state = "dead";
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      w.onHello = undefined;
+      w.onHelloError = undefined;
+    }
+    // From now on an exit is a death to supervise.
+    void proc.exited.then((x) => {
+      if (w.proc !== proc || this.closed || w.state !== "ready") return;
+      const how = x.signal ? `killed by ${x.signal}` : `exit code ${x.exitCode}`;
+      const tail = proc.stderrTail().slice(-5).join(" | ");
+      this.markDead(w, `process exited (${how})${tail ? `; stderr: ${tail}` : ""}`);
+    });
+  }
+
+  private checkLiveness(): void {
+    const now = performance.now();
+    for (const w of this.workersById.values()) {
+      if (w.state === "ready" && now - w.lastSeen > MISSED_HEARTBEATS * w.heartbeatMs) {
+        this.markDead(w, `missed ${MISSED_HEARTBEATS} heartbeats (${Math.round(now - w.lastSeen)} ms silent)`);
+      }
+    }
+  }
+
+  private failInflight(w: WorkerHandle, cause: string): void {
+    const pending = [...w.inflight.values()];
+    w.inflight.clear();
+    this.metrics.inflight.set({ worker: w.id }, 0);
+    for (const p of pending) this.finish(p, new WorkerDeadError(w.id, cause, p.id), "worker_dead");
+  }
+
+  private markDead(w: WorkerHandle, cause: string): void {
+    if (w.state !== "ready" || this.closed) return;
+    w.state = "dead";
+    this.log.error({ worker: w.id, local: w.local }, `worker dead: ${cause}`);
+    this.failInflight(w, cause);
+    this.updateLive();
+    this.emit("worker-dead", { workerId: w.id, cause });
+    if (!w.local) {
+      this.workersById.delete(w.id);
+      this.failUnservable();
+      return;
+    }
+    w.proc?.killGroup("SIGKILL");
+    if (performance.now() - w.readyAt > this.restartPolicy.stableAfterMs) w.failures = 0;
+    this.scheduleRestart(w);
+  }
+
+  private scheduleRestart(w: WorkerHandle): void {
+    const delay = Math.min(this.restartPolicy.maxDelayMs, this.restartPolicy.initialDelayMs * 2 ** w.failures);
+    w.failures++;
+    w.state = "restarting";
+    this.log.info({ worker: w.id, delayMs: delay }, "restarting worker");
+    w.restartTimer = setTimeout(() => {
+      w.restartTimer = undefined;
+      if (this.closed) return;
+      w.restarts++;
+      this.metrics.restarts.inc({ worker: w.id });
+      this.emit("worker-restart", w.id);
+      this.startLocal(w).catch((e: Error) => {
+        if (this.closed) return;
+        this.log.error({ worker: w.id, err: e.message }, "worker restart failed");
+        this.scheduleRestart(w);
+      });
+    }, delay);
+  }
+
+  /** After a remote worker leaves, queued requests nobody can serve fail instead of waiting for their deadline. */
+  private failUnservable(): void {
+    for (const p of [...this.queue]) {
+      if (this.couldServe(p.capability)) continue;
+      this.queue.splice(this.queue.indexOf(p), 1);
+      this.finish(p, new NoWorkerError(p.capability), "no_worker");
+    }
+    this.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private updateLive(): void {
+    let n = 0;
+    for (const w of this.workersById.values()) if (w.state === "ready") n++;
+    this.metrics.liveWorkers.set(n);
+  }
+}
+
+function hasCapability(w: WorkerHandle, capability: string): boolean {
+  return w.hello?.capabilities.includes(capability) ?? false;
+}
+
+function maxInflight(w: WorkerHandle): number {
+  return Math.max(1, w.hello?.maxInflight ?? 1);
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r.message;
+  return r === undefined ? "aborted by caller" : String(r);
+}
+
+function validateOptions(o: PoolOptions): void {
+  const bad = (msg: string): never => {
+    throw new WorkerError(ErrorCode.INVALID_ARGUMENT, `invalid worker pool option: ${msg}`);
+  };
+  if (!Array.isArray(o.workers)) bad("workers must be an array");
+  for (const [i, w] of o.workers.entries()) {
+    if (!w.model) bad(`workers[${i}].model is empty`);
+    if (!w.device) bad(`workers[${i}].device is empty`);
+    if (!Number.isInteger(w.count) || w.count < 0) bad(`workers[${i}].count must be a non-negative integer`);
+    if (w.dtype !== undefined && !(w.dtype in WORKER_DTYPE_FLAG)) bad(`workers[${i}].dtype must be f32, bf16 or f16`);
+  }
+  if (o.endpoint !== undefined && !o.endpoint.startsWith("ipc://") && !o.endpoint.startsWith("tcp://")) bad(`endpoint ${o.endpoint} is not ipc:// or tcp://`);
+  if (o.tcpEndpoint !== undefined && !o.tcpEndpoint.startsWith("tcp://")) bad(`tcpEndpoint ${o.tcpEndpoint} is not tcp://`);
+  for (const k of ["readyTimeoutMs", "heartbeatMs"] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) bad(`${k} must be a positive number`);
+  }
+  if (o.maxQueue !== undefined && (!Number.isInteger(o.maxQueue) || o.maxQueue < 0)) bad("maxQueue must be a non-negative integer");
+}

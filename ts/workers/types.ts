@@ -1,0 +1,97 @@
+// Public option and result types of the worker pool.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { FromWorker, Hello, ToWorkerSchema } from "../gen/condense/v1/worker_pb.js";
+import type { ReceivedTensor, Tensor } from "./tensor.js";
+
+type BodyInit = NonNullable<MessageInitShape<typeof ToWorkerSchema>["body"]>;
+/** A request body, e.g. `{ case: "prefill", value: { context: "..." } }` (cancel is sent by the pool). */
+export type RequestBody = Exclude<BodyInit, { case: undefined } | { case: "cancel" }>;
+export type RequestKind = RequestBody["case"];
+
+export interface LocalWorkerSpec {
+  /** Model spec passed to `--model` (e.g. `tiny:llama`, `smollm2`, a local directory). */
+  model: string;
+  device: string;
+  count: number;
+  /** Model dtype (`--dtype`); default float32 on cpu, bfloat16 on cuda. */
+  dtype?: "f32" | "bf16" | "f16";
+  /** Extra command-line arguments appended for this worker kind. */
+  extraArgs?: string[];
+}
+
+/** How to start one local worker; the default runs `python -m condense_worker`. */
+export type WorkerCommand = (w: { id: string; endpoint: string; spec: LocalWorkerSpec; python: string }) => {
+  file: string;
+  args: string[];
+  cwd?: string;
+};
+
+export interface RestartPolicy {
+  /** First delay before restarting a dead local worker; doubles per consecutive failure. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A worker that stayed up this long resets its backoff. */
+  stableAfterMs: number;
+}
+
+export interface PoolOptions {
+  /** ipc:// endpoint local workers connect to; default ipc://<tmpdir>/condense-<pid>-<random>.sock. */
+  endpoint?: string;
+  /** Also bind this tcp:// endpoint so remote workers can join (e.g. tcp://0.0.0.0:5555). */
+  tcpEndpoint?: string;
+  workers: LocalWorkerSpec[];
+  /** Python interpreter for local workers; default `.venv/bin/python` at the repository root. */
+  python?: string;
+  command?: WorkerCommand;
+  /** Deadline for each local worker's Hello. */
+  readyTimeoutMs?: number;
+  /** Expected heartbeat interval when a Hello does not announce one; 3 missed = dead. */
+  heartbeatMs?: number;
+  /** Requests waiting for a free worker slot; a request beyond this fails at once with OverloadedError. */
+  maxQueue?: number;
+  logger?: import("pino").Logger;
+  /** prom-client registry for the pool's metrics; default a private one (see `pool.metrics`). */
+  registry?: Registry;
+  restart?: Partial<RestartPolicy>;
+  /** Directory (tmpfs) for tensors sent as files; default /dev/shm when present, else the OS tmpdir. */
+  fileDir?: string;
+  /** Kill the workers when this process gets SIGINT/SIGTERM, crashes or exits (default true). */
+  handleSignals?: boolean;
+}
+
+export interface PoolRequest {
+  body: RequestBody;
+  tensors?: Tensor[];
+  /** Capability the worker must announce; default the body kind (e.g. "prefill"). */
+  capability?: string;
+  /** Relative deadline; on expiry the worker gets CancelRequest and the call fails with DeadlineExceededError. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  /** "frames" (default) sends tensors as ZeroMQ frames; "file" writes them to `fileDir` and sends FileRefs. */
+  transport?: "frames" | "file";
+  /** Streamed replies (TrainProgress) before the one marked `final`. */
+  onProgress?: (reply: PoolReply) => void;
+}
+
+export interface PoolReply {
+  header: FromWorker;
+  tensors: ReceivedTensor[];
+  workerId: string;
+}
+
+export type WorkerState = "starting" | "ready" | "dead" | "restarting" | "stopped";
+
+export interface WorkerInfo {
+  id: string;
+  local: boolean;
+  state: WorkerState;
+  pid: number | undefined;
+  inflight: number;
+  maxInflight: number;
+  restarts: number;
+  hello: Hello | undefined;
+}
+
+export type { Logger };
