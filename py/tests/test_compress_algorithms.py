@@ -169,3 +169,11 @@ def test_check_is_called_and_can_cancel(tiny):
 
     with pytest.raises(Cancelled):
         compress(model, tok, CONTEXT, "kvzip", {"ratio": 0.5}, check=cancel)
+
+
+def test_scoring_leaves_the_model_module_tree_unchanged():
+    lm = load_model("tiny:llama")
+    before = [n for n, _ in lm.model.named_modules()]
+    for algorithm in ("expected_attention", "kvzip", "snapkv"):
+        compress(lm.model, lm.tokenizer, CONTEXT, algorithm, {"ratio": 0.5})
+    assert [n for n, _ in lm.model.named_modules()] == before

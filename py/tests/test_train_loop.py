@@ -91,9 +91,13 @@ def test_the_checkpoint_serves_a_soft_token_compress_request_whose_container_val
     reply = worker.transport.sent[-1][0]
     assert reply.WhichOneof("body") == "compress", reply
     assert reply.compress.info.kept_tokens == 16
-    layers, meta = read_container(str(path), loaded.shape)
+    from condense_worker.container.spec import ModelShape
+
+    shape = ModelShape(loaded.shape.num_layers, loaded.shape.num_kv_heads, loaded.shape.head_dim, loaded.shape.hidden_size)
+    layers, meta = read_container(str(path), shape)
     assert len(layers) == loaded.shape.num_layers
     assert layers[0][0].shape[2] == 16
+    assert meta.kept_tokens == 16 and meta.algorithm == "soft_token"
 
 
 def test_resume_continues_from_the_saved_step(tmp_path, corpus):

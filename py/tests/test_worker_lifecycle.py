@@ -51,16 +51,12 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, needle) -> None:
     assert proc.stdout == ""
 
 
-def test_sigterm_stops_the_worker_cleanly(router) -> None:
-    w = router.spawn("none")
-    w.proc.terminate()
-    assert w.proc.wait(15) == 0
-    assert any(json.loads(l)["msg"] == "stopping: SIGTERM" for l in w.stdout_lines())
-
-
-def test_a_worker_connects_over_tcp(tcp_router) -> None:
+def test_a_worker_connects_over_tcp_and_stops_cleanly_on_sigterm(tcp_router) -> None:
     """Remote GPU hosts reach the same ROUTER over tcp://; nothing else changes."""
     w = tcp_router.spawn("none", worker_id="remote-1")
     assert w.hello.worker_id == "remote-1"
     t = torch.arange(1 << 20, dtype=torch.float32)  # 4 MiB
     assert torch.equal(w.call("echo", tensors=[("t", t)]).tensors()["t"], t)
+    w.proc.terminate()
+    assert w.proc.wait(15) == 0
+    assert any(json.loads(l)["msg"] == "stopping: SIGTERM" for l in w.stdout_lines())

@@ -41,7 +41,9 @@ def test_hello_announces_the_worker(worker) -> None:
     assert h.model == "none" and h.model_id == ""
     assert h.pid == worker.proc.pid
     assert h.heartbeat_ms == 100 and h.max_inflight == 1
-    assert list(h.capabilities) == ["health", "echo"]  # no model: no prefill/generate/tokenize
+    caps = list(h.capabilities)
+    assert caps[:2] == ["health", "echo"]
+    assert not {"prefill", "generate", "tokenize"} & set(caps)  # they need a model; this worker has none
 
 
 def test_heartbeats_arrive_on_time(worker) -> None:

@@ -1,8 +1,9 @@
 // Our dendrite against our axon on loopback, plus hand-built requests for every rejection path.
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Axon } from "../../ts/axon/index.js";
+import { Axon, AxonRequestError } from "../../ts/axon/index.js";
 import { Dendrite, status } from "../../ts/dendrite/index.js";
-import { defineSynapse, field, Metadata, py, required, TextCompressProtocol, BaseSynapse } from "../../ts/bittensor/index.js";
+import { defineSynapse, field, Metadata, py, required, TextCompressProtocol, BaseSynapse, parseSignatureHex, responseMessage, wasmVerifier } from "../../ts/bittensor/index.js";
 import type { Keypair } from "../../ts/wallet/index.js";
 import { devKeys, post, signedRequest } from "./helpers.js";
 
@@ -17,18 +18,29 @@ let axon: Axon;
 let port: number;
 let dendrite: Dendrite;
 let failForward = false;
+let badForward = false;
+let throwInBlacklist = false;
 
 beforeAll(async () => {
   keys = await devKeys();
   axon = new Axon({ wallet: keys.bob, port: 0, ip: "127.0.0.1", maxBodyBytes: 64 * 1024 });
   axon.attach(TextCompressProtocol, {
     blacklist: ({ hotkey }) => {
+      if (throwInBlacklist) throw new Error("blacklist bug");
       if (hotkey === keys.eve.address) return { blocked: true, reason: "unknown hotkey" };
       if (hotkey === keys.charlie.address) return { blocked: true, reason: "over budget", status: 429 };
       return { blocked: false };
     },
-    forward: (s, ctx) => {
+    forward: async (s, ctx) => {
       if (failForward) throw new Error("backend exploded");
+      if (badForward) return { compressed_length: "many" } as unknown as { compressed_length: number };
+      if (s.context === "slowpoke") {
+        // Outlives a 1 ms timer: an overflowed timeout would have aborted the signal by now.
+        await new Promise((r) => setTimeout(r, 20));
+        return { compressed_context: ctx.signal.aborted ? "ABORTED" : "SLOWPOKE" };
+      }
+      if (s.context === "busy") throw new AxonRequestError(503, "Service Unavailable: workers busy");
+      if (s.context === "research") return TextCompressProtocol.create({ compressed_kv_url: "http://m/kv.npy" });
       return { compressed_context: `${ctx.hotkey}:${s.context.toUpperCase()}` };
     },
   });
@@ -207,5 +219,76 @@ describe("axon rejections", () => {
     }
     const ok = await dendrite.call(target(), TextCompressProtocol.create({ context: "after" }));
     expect(ok.dendrite.status_code).toBe(200);
+  });
+});
+
+describe("robustness and options", () => {
+  it("a forward returning a whole new synapse replaces the fields (research tier: context not echoed)", async () => {
+    const r = await dendrite.call(target(), TextCompressProtocol.create({ context: "research" }));
+    expect(r.dendrite.status_code).toBe(200);
+    expect(r.compressed_kv_url).toBe("http://m/kv.npy");
+    expect(r.context).toBe("");
+  });
+
+  it("a forward may answer with a chosen status by throwing AxonRequestError", async () => {
+    const r = await dendrite.call(target(), TextCompressProtocol.create({ context: "busy" }));
+    expect(r.dendrite.status_code).toBe(503);
+    expect(r.dendrite.status_message).toBe("Service Unavailable: workers busy");
+  });
+
+  it("500 when forward returns wrong types or the blacklist hook throws", async () => {
+    badForward = true;
+    try {
+      expect((await dendrite.call(target(), TextCompressProtocol.create({ context: "x" }))).dendrite.status_code).toBe(500);
+    } finally {
+      badForward = false;
+    }
+    throwInBlacklist = true;
+    try {
+      expect((await dendrite.call(target(), TextCompressProtocol.create({ context: "x" }))).dendrite.status_code).toBe(500);
+    } finally {
+      throwInBlacklist = false;
+    }
+  });
+
+  it("survives garbage on the socket, invalid HTTP and huge headers", async () => {
+    const raw = (payload: string) =>
+      new Promise<string>((resolve) => {
+        const sock = net.connect(port, "127.0.0.1", () => sock.end(payload));
+        let out = "";
+        sock.on("data", (d) => (out += d));
+        sock.on("close", () => resolve(out));
+        sock.on("error", () => resolve(out));
+      });
+    const garbage = await raw("\x00\x01garbage\r\n\r\n");
+    expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+    expect(garbage).toContain('{"message":"Bad Request: malformed HTTP request');
+    expect(await raw(`POST /TextCompressProtocol HTTP/1.1\r\nHost: x\r\nbt_header_dendrite_hotkey: ${"a".repeat(40_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
+    expect(await raw("POST /TextCompressProtocol HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{")).toMatch(/^HTTP\/1\.1 400/);
+    const ok = await dendrite.call(target(), TextCompressProtocol.create({ context: "still here" }));
+    expect(ok.compressed_context).toBe(`${keys.alice.address}:STILL HERE`);
+    const text = await axon.metrics.registry.metrics();
+    expect(text).toMatch(/condense_axon_requests_total\{synapse="TextCompressProtocol",status="200"\} [1-9]/);
+    expect(text).toMatch(/condense_axon_requests_total\{synapse="TextCompressProtocol",status="401"\} [1-9]/);
+  });
+
+  it("a huge client timeout does not turn into an instant timer", async () => {
+    const r = await post(port, "TextCompressProtocol", signedRequest(TextCompressProtocol, { context: "slowpoke" }, keys.alice, keys.bob.address, { timeoutS: 1e300 }));
+    expect(r.status).toBe(200);
+    expect(r.json["compressed_context"]).toBe("SLOWPOKE");
+  });
+
+  it("signs responses on request, verifiable with the axon's hotkey", async () => {
+    const signing = new Axon({ wallet: { hotkey: keys.bob }, port: 0, ip: "127.0.0.1", signResponses: true });
+    signing.attach(TextCompressProtocol, { forward: () => ({}) });
+    const { port: p } = await signing.start();
+    try {
+      const r = await dendrite.call({ ip: "127.0.0.1", port: p, hotkey: keys.bob.address }, TextCompressProtocol.create());
+      expect(r.dendrite.status_code).toBe(200);
+      const msg = responseMessage(r.axon.nonce!, keys.alice.address, keys.bob.address, r.axon.uuid!);
+      expect(wasmVerifier(Buffer.from(msg), parseSignatureHex(r.axon.signature!)!, keys.bob.publicKey)).toBe(true);
+    } finally {
+      await signing.stop();
+    }
   });
 });

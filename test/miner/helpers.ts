@@ -50,3 +50,13 @@ export class FakeCompressor implements Compressor {
     return { path: job.outputPath, bytes: data.length, keptTokens: 130, originalTokens: 520, contextSha256: contextSha256(job.context), computeMs: 5, serializeMs: 1, queueMs: 0 };
   }
 }
+
+/** Polls `read` until it returns `want` (work-file cleanup runs after the response is sent). */
+export async function eventually<T>(read: () => Promise<T>, want: T, tries = 100): Promise<T> {
+  let got = await read();
+  for (let i = 0; i < tries && JSON.stringify(got) !== JSON.stringify(want); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    got = await read();
+  }
+  return got;
+}

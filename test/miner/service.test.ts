@@ -8,7 +8,7 @@ import { MinerService, type MinerServiceOptions } from "../../ts/miner/service.j
 import { HttpStore, StorageError, type ObjectStore } from "../../ts/storage/index.js";
 import { SEED_TIERS } from "../../ts/tiers/index.js";
 import { NoWorkerError, OverloadedError, WorkerDeadError } from "../../ts/workers/errors.js";
-import { FakeCompressor, metagraphOf } from "./helpers.js";
+import { FakeCompressor, eventually, metagraphOf } from "./helpers.js";
 
 const MISTRAL = "mistralai/Mistral-7B-Instruct-v0.2";
 let dir: string;
@@ -108,7 +108,7 @@ describe("compress: the happy path", () => {
     expect(body.subarray(0, 16).toString()).toBe("<s> [INST] hello");
     for (const k of ["queue_ms", "compute_ms", "serialize_ms", "sign_ms", "upload_ms", "total_ms"] as const) expect(r.timings[k]).toBeGreaterThanOrEqual(0);
     // the worker's file is gone once stored
-    expect(await readdir(path.join(dir, "work"))).toEqual([]);
+    expect(await eventually(() => readdir(path.join(dir, "work")), [])).toEqual([]);
   });
 
   it("picks the smallest served tier the context fits, or the tier the validator names", async () => {
@@ -223,7 +223,7 @@ describe("compress: failures", () => {
     expect(e.status).toBe(503);
     expect(e.code).toBe("storage_unavailable");
     expect(e.message).toContain("ECONNREFUSED");
-    expect(await readdir(path.join(dir, "work"))).toEqual([]);
+    expect(await eventually(() => readdir(path.join(dir, "work")), [])).toEqual([]);
   });
   it("a container bound to another context is refused", async () => {
     const s = service();

@@ -51,6 +51,22 @@ describe("S3Store against a real S3 server", () => {
     expect(Buffer.from(await res.arrayBuffer())).toEqual(data);
   });
 
+  it("streams a file of one part as a single PUT, byte for byte; an aborted PUT stores nothing", async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < data.length; i += 1024) data.writeUInt32LE(i * 3, i);
+    const file = path.join(dir, "one-part.bin");
+    await writeFile(file, data);
+    expect((await store.put("research/one-part.bin", { path: file })).bytes).toBe(data.length);
+    const got = Buffer.from(await (await fetch(await store.url("research/one-part.bin"))).arrayBuffer());
+    expect(got.equals(data)).toBe(true);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(store.put("research/aborted.bin", { path: file }, { signal: ac.signal })).rejects.toMatchObject({ code: "aborted" });
+    const keys: string[] = [];
+    for await (const o of store.list("research/aborted")) keys.push(o.key);
+    expect(keys).toEqual([]);
+  });
+
   it("uploads a file larger than one part as a multipart upload, byte for byte", async () => {
     const size = 12 * 1024 * 1024 + 123; // three parts of 5 MiB
     const data = Buffer.alloc(size);

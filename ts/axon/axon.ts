@@ -2,12 +2,13 @@
 // Python axon's order: route (404) -> body size/content type (413/415, by fastify before any handler code) ->
 // header parse (400) -> blacklist (403, or 429 when the hook says so) -> verify: nonce rules, then the sr25519
 // signature, always required (401) -> priority (408 when a forward slot is not free within the timeout) ->
-// body parse (400) -> body-hash check (500) -> forward (500 on a throw) -> 200 with the full synapse.
+// body parse (400) -> body-hash check (500) -> forward (500 on a throw; an AxonRequestError keeps its status)
+// -> 200 with the full synapse.
 // Cheap checks run first; the signature (the expensive one) runs only for well-formed, non-blacklisted requests.
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { BaseSynapse, SynapseParseError, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
+import { BaseSynapse, emptyTerminalInfo, SynapseParseError, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
 import { parseRequestHeaders, synapseHeaders, WIRE_VERSION, type HeaderSynapse, type IncomingHeaders } from "../bittensor/headers.js";
 import { stringifyJson } from "../bittensor/json.js";
 import { cryptoReady, InvalidAddressError, parseSignatureHex, publicKeyOf, requestMessage, responseMessage, signatureHex, wasmVerifier, type SignatureVerifier } from "../bittensor/signing.js";
@@ -15,6 +16,8 @@ import type { Keypair } from "../wallet/keypair.js";
 import { AxonRequestError, axonErrors } from "./errors.js";
 import { NonceStore, nowNanos } from "./nonces.js";
 import { PriorityGate, PriorityTimeoutError } from "./priority.js";
+import { AxonMetrics } from "./metrics.js";
+import type { Registry } from "prom-client";
 
 /** What every hook learns about the caller. `hotkey` is only proven in `forward` (after verify). */
 export interface RequestInfo {
@@ -42,7 +45,10 @@ export interface ForwardContext extends RequestInfo {
 }
 
 export interface SynapseHandlers<V extends Record<string, unknown>> {
-  /** Returns the response synapse (or just the fields to set on the request synapse). Throw -> 500. */
+  /**
+   * Returns the response synapse (or just the fields to set on the request synapse). Throwing an
+   * AxonRequestError answers with its status and message (e.g. 429, 503); any other throw is a 500.
+   */
   forward: (synapse: Synapse<V>, ctx: ForwardContext) => Promise<Synapse<V> | Partial<V> | void> | Synapse<V> | Partial<V> | void;
   /** Runs before signature verification on the header-only synapse: keep it cheap. */
   blacklist?: (info: RequestInfo) => Promise<BlacklistResult> | BlacklistResult;
@@ -67,6 +73,8 @@ export interface AxonOptions {
   logger?: Logger;
   /** At most this many forwards run at once (default unlimited); see PriorityGate. */
   maxConcurrentForwards?: number;
+  /** prom-client registry for the axon's metrics (default: a private one, see `axon.metrics`). */
+  registry?: Registry;
   /** Caps the client timeout that widens the first-seen nonce window (default 300 s). */
   maxNonceTimeoutS?: number;
   /**
@@ -85,6 +93,7 @@ export class Axon {
   readonly hotkey: Keypair;
   readonly uuid = randomUUID();
   readonly nonces: NonceStore;
+  readonly metrics: AxonMetrics;
   readonly #opts: AxonOptions;
   readonly #routes = new Map<string, Route>();
   readonly #verifier: SignatureVerifier;
@@ -99,6 +108,7 @@ export class Axon {
     this.#verifier = opts.verifier ?? wasmVerifier;
     this.nonces = new NonceStore(opts.maxNonceTimeoutS !== undefined ? { maxTimeoutS: opts.maxNonceTimeoutS } : {});
     this.#gate = opts.maxConcurrentForwards ? new PriorityGate(opts.maxConcurrentForwards) : null;
+    this.metrics = new AxonMetrics(opts.registry);
     // Every Python axon answers the base class as a ping.
     this.attach(BaseSynapse, { forward: () => undefined });
   }
@@ -124,7 +134,7 @@ export class Axon {
     if (this.#app) return this.#app;
     await cryptoReady();
     const defaultLimit = this.#opts.maxBodyBytes ?? 1 << 20;
-    const app = Fastify({ logger: false, bodyLimit: defaultLimit, return503OnClosing: true, keepAliveTimeout: 75_000 });
+    const app = Fastify({ logger: false, bodyLimit: defaultLimit, return503OnClosing: true, keepAliveTimeout: 75_000, clientErrorHandler: clientError });
     app.removeAllContentTypeParsers();
     // Keep the raw bytes: JSON is parsed only after the signature verified.
     app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
@@ -202,7 +212,7 @@ export class Axon {
       if (this.#gate) {
         const p = handlers.priority ? await handlers.priority(info) : 0;
         try {
-          release = await this.#gate.acquire(p, hs.timeout * 1000);
+          release = await this.#gate.acquire(p, timerMs(hs.timeout));
         } catch (e) {
           if (e instanceof PriorityTimeoutError) throw axonErrors.priorityTimeout(hs.timeout);
           throw e;
@@ -240,8 +250,8 @@ export class Axon {
           if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
         };
         reply.raw.once("close", onClose);
-        const deadlineMs = Date.now() + hs.timeout * 1000;
-        const timer = setTimeout(() => ac.abort(new Error("synapse timeout")), Math.max(0, hs.timeout * 1000));
+        const deadlineMs = Date.now() + timerMs(hs.timeout);
+        const timer = setTimeout(() => ac.abort(new Error("synapse timeout")), timerMs(hs.timeout));
         timer.unref();
         let result: unknown;
         try {
@@ -323,6 +333,7 @@ export class Axon {
     const headers = synapseHeaders(cls, response, cls.bodyHash(response), Buffer.byteLength(body));
     for (const [k, v] of Object.entries(headers)) headers[k] = safeHeaderValue(v);
     reply.code(200).headers(headers).type("application/json").send(body);
+    this.metrics.observe(cls.name, 200, start);
   }
 
   #sendError(reply: FastifyReply, err: AxonRequestError, hs: HeaderSynapse | null, start?: number, cls?: SynapseClass<Record<string, unknown>>): void {
@@ -332,7 +343,7 @@ export class Axon {
       timeout: hs?.timeout ?? 12.0,
       total_size: 0,
       header_size: 0,
-      dendrite: hs?.dendrite ?? { ...axon, status_code: null, status_message: null, process_time: null, version: null, nonce: null, uuid: null, hotkey: null, ip: null, port: null, signature: null },
+      dendrite: hs?.dendrite ?? emptyTerminalInfo(),
       axon,
       computed_body_hash: hs?.computed_body_hash ?? "",
     } as Synapse<Record<string, unknown>>;
@@ -341,7 +352,21 @@ export class Axon {
     const headers = synapseHeaders(cls ?? (BaseSynapse as unknown as SynapseClass<Record<string, unknown>>), s, s.computed_body_hash, Buffer.byteLength(body));
     for (const [k, v] of Object.entries(headers)) headers[k] = safeHeaderValue(v);
     reply.code(err.status).headers(headers).type("application/json").send(body);
+    this.metrics.observe(cls?.name ?? "unknown", err.status, start);
   }
+}
+
+/** A client-chosen timeout as a timer delay: Node fires delays above 2^31-1 ms at once, so clamp. */
+function timerMs(timeoutS: number): number {
+  return Math.max(0, Math.min(timeoutS * 1000, 2 ** 31 - 1));
+}
+
+/** Requests Node cannot even parse (garbage, oversized headers) still get a JSON `{"message"}` answer. */
+function clientError(err: NodeJS.ErrnoException, socket: import("node:net").Socket): void {
+  if (!socket.writable) return;
+  const [status, text] = err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+  const body = JSON.stringify({ message: `${text}: malformed HTTP request (${err.code ?? "parse error"})` });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function safeHeaderValue(v: string): string {

@@ -3,3 +3,4 @@ export { Axon, type AxonOptions, type SynapseHandlers, type BlacklistResult, typ
 export { AxonRequestError, axonErrors, type AxonStatus } from "./errors.js";
 export { NonceStore, nowNanos, ALLOWED_DELTA_NS } from "./nonces.js";
 export { PriorityGate, PriorityTimeoutError } from "./priority.js";
+export { AxonMetrics } from "./metrics.js";

@@ -1,7 +1,8 @@
 // sr25519 signatures of the axon/dendrite protocol (spec §1.4). Verification dominates the CPU cost of a signed
-// request (notes.md), so the default verifier is @polkadot-labs/schnorrkel-wasm (the schnorrkel crate in wasm,
-// ~2x faster than @polkadot/wasm-crypto and ~10x faster than the pure-JS util-crypto path; measured in
-// scripts/bench/axon), and ss58 decoding is cached. Signing uses @polkadot/wasm-crypto.
+// request (notes.md), so the default verifier is the schnorrkel crate in wasm (@polkadot-labs/schnorrkel-wasm,
+// ~2x faster than @polkadot/wasm-crypto and ~10x faster than the pure-JS util-crypto path) behind guards that
+// keep malformed input away from it (see schnorrkelVerifier), and ss58 decoding is cached. Signing uses
+// @polkadot/wasm-crypto.
 import { sr25519_verify } from "@polkadot-labs/schnorrkel-wasm";
 import { sr25519Sign, sr25519Verify, waitReady } from "@polkadot/wasm-crypto";
 import { decodeAddress } from "@polkadot/util-crypto";
@@ -71,15 +72,42 @@ export function parseSignatureHex(sig: string): Uint8Array | null {
 /** Verifies an sr25519 signature over the raw UTF-8 message (signing context "substrate"). */
 export type SignatureVerifier = (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
 
-/** @polkadot/wasm-crypto's verifier. Call `await cryptoReady()` first. */
+/** @polkadot/wasm-crypto's verifier: returns false for any malformed input. Call `await cryptoReady()` first. */
 export const polkadotWasmVerifier: SignatureVerifier = (message, signature, publicKey) => sr25519Verify(signature, message, publicKey);
 
-/** The default verifier: @polkadot-labs/schnorrkel-wasm (loads synchronously with its module). */
+// The group order of ristretto255; a canonical signature scalar is below it.
+const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+const provenKeys = new Set<string>();
+let schnorrkelBroken = false;
+
+function canonicalScalar(sig: Uint8Array): boolean {
+  let s = 0n;
+  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(i === 63 ? sig[i]! & 0x7f : sig[i]!);
+  return s < L;
+}
+
+/**
+ * The default verifier. @polkadot-labs/schnorrkel-wasm is ~2x faster than @polkadot/wasm-crypto, but it
+ * panics on malformed input (no marker bit, non-canonical scalar, a public key that is not a curve point), and
+ * after enough panics its wasm instance stops working: an attacker could break verification for everyone. So it
+ * only sees inputs that cannot panic: well-formed signatures (marker bit, canonical scalar) for public keys
+ * that already verified once through the robust @polkadot/wasm-crypto path. Any throw anyway retires it for
+ * the life of the process.
+ */
 export const schnorrkelVerifier: SignatureVerifier = (message, signature, publicKey) => {
+  if (signature.length !== 64 || publicKey.length !== 32) return false;
+  if ((signature[63]! & 0x80) === 0 || !canonicalScalar(signature)) return false;
+  const key = Buffer.from(publicKey).toString("hex");
+  if (schnorrkelBroken || !provenKeys.has(key)) {
+    const ok = polkadotWasmVerifier(message, signature, publicKey);
+    if (ok && provenKeys.size < 100_000) provenKeys.add(key);
+    return ok;
+  }
   try {
     return sr25519_verify(publicKey, message, signature);
   } catch {
-    return false; // malformed key or signature bytes
+    schnorrkelBroken = true;
+    return polkadotWasmVerifier(message, signature, publicKey);
   }
 };
 

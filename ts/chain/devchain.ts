@@ -551,10 +551,13 @@ export class DevChain extends EventEmitter implements Chain {
       if (!Number.isInteger(v) || v < 0 || v > U16_MAX) throw new ChainError("input", "InvalidU16", `${v}`);
     }
     if (p.maxWeightsLimit !== U16_MAX && !selfWeightOnly) {
-      // Compared after normalising the row to sum 65535 (subtensor's normalize_weights in max_weight_limited).
+      // subtensor's check_vec_max_limited: the largest share of the row must not exceed limit / 65535
+      // (compared in integers: max * 65535 <= limit * sum).
       const sum = a.values.reduce((x, y) => x + y, 0);
-      const max = Math.max(0, ...a.values.map((v) => (sum === 0 ? 0 : Math.floor((v * U16_MAX) / sum))));
-      if (max > p.maxWeightsLimit) fail("MaxWeightExceeded", `largest normalised weight ${max} > ${p.maxWeightsLimit}`);
+      const max = Math.max(0, ...a.values);
+      if (sum > 0 && max * U16_MAX > p.maxWeightsLimit * sum) {
+        fail("MaxWeightExceeded", `largest share ${(max / sum).toFixed(6)} > ${p.maxWeightsLimit}/65535`);
+      }
     }
     // Stored max-upscaled (largest = 65535), as the chain does.
     const max = Math.max(0, ...a.values);

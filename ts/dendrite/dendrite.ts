@@ -153,7 +153,8 @@ export class Dendrite {
         reject(dendriteErrors.withPhase(e, phase));
         req.destroy();
       };
-      const timer = setTimeout(() => fail(dendriteErrors.timeout()), Math.max(1, timeoutS * 1000));
+      // Node fires delays above 2^31-1 ms at once; clamp.
+      const timer = setTimeout(() => fail(dendriteErrors.timeout()), Math.max(1, Math.min(timeoutS * 1000, 2 ** 31 - 1)));
       const onAbort = () => fail(dendriteErrors.aborted());
       signal?.addEventListener("abort", onAbort, { once: true });
       const cleanup = () => {

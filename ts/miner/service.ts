@@ -97,6 +97,7 @@ export class MinerService {
   private readonly ledger: BudgetLedger;
   private readonly now: () => number;
   readonly metrics: MinerMetrics;
+  private workDirReady: Promise<void> | null = null;
 
   constructor(readonly opts: MinerServiceOptions) {
     this.metrics = opts.metrics ?? new MinerMetrics();
@@ -180,7 +181,13 @@ export class MinerService {
     const timeoutMs = opts.timeoutMs ?? choice.tier.timeout_s * 1000;
     const key = `${choice.name}/${sha.slice(0, 16)}-${randomUUID()}.safetensors`;
     const file = path.join(this.opts.workDir, `${randomUUID()}.safetensors`);
-    await mkdir(this.opts.workDir, { recursive: true });
+    this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true }).then(() => undefined);
+    try {
+      await this.workDirReady;
+    } catch (e) {
+      this.workDirReady = null;
+      throw new MinerError("compress_failed", `cannot create work_dir ${this.opts.workDir}: ${(e as Error).message}`, { cause: e });
+    }
     try {
       let outcome;
       try {
@@ -211,6 +218,9 @@ export class MinerService {
         throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
       }
       const tUp = performance.now();
+      // Presigning needs no network round trip and does not depend on the upload: run it alongside.
+      const urlP = this.opts.store.url(key).then((u) => ({ u, at: performance.now() }));
+      urlP.catch(() => undefined); // observed below; never an unhandled rejection when the put fails first
       try {
         await this.opts.store.put(key, { path: outcome.path }, { contentType: "application/octet-stream", ...(opts.signal ? { signal: opts.signal } : {}) });
       } catch (e) {
@@ -218,7 +228,12 @@ export class MinerService {
         throw new MinerError("storage_failed", e instanceof Error ? e.message : String(e), { cause: e });
       }
       const tUrl = performance.now();
-      const url = await this.opts.store.url(key);
+      let url: string;
+      try {
+        url = (await urlP).u;
+      } catch (e) {
+        throw new MinerError("storage_failed", `cannot make a URL for ${key}: ${(e as Error).message}`, { cause: e });
+      }
       const tEnd = performance.now();
       const timings: PhaseTimings = {
         validate_ms: validateMs,
@@ -245,7 +260,8 @@ export class MinerService {
       this.opts.onCompressed?.(result);
       return result;
     } finally {
-      await rm(file, { force: true });
+      // Cleanup is off the response path; a failure to delete is logged, never thrown.
+      void rm(file, { force: true }).catch((e: unknown) => this.log.warn({ file, err: String(e) }, "cannot delete work file"));
     }
   }
 }

@@ -1,5 +1,6 @@
-// S3-compatible store (MinIO, AWS, R2, ...) on @aws-sdk/client-s3; large containers go up as multipart
-// uploads through @aws-sdk/lib-storage, which aborts the multipart upload on failure (no partial object).
+// S3-compatible store (MinIO, AWS, R2, ...) on @aws-sdk/client-s3. Objects up to one part go up as one
+// streamed PutObject (atomic on the server); larger ones as multipart uploads through @aws-sdk/lib-storage,
+// which aborts the multipart upload on failure (no partial object).
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import {
@@ -8,6 +9,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  PutObjectCommand,
   S3Client,
   paginateListObjectsV2,
 } from "@aws-sdk/client-s3";
@@ -101,9 +103,20 @@ export class S3Store implements ObjectStore {
       Body = source.bytes;
     }
     if (opts.signal?.aborted) throw new StorageError("aborted", `put ${Key}: aborted`);
+    const ContentType = opts.contentType ?? "application/octet-stream";
+    if (bytes <= this.opts.partSizeBytes) {
+      // One part: a plain PutObject streams the file as it is read (lib-storage would buffer the part first).
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.opts.bucket, Key, Body: Body as never, ContentLength: bytes, ContentType }), opts.signal ? { abortSignal: opts.signal } : {});
+      } catch (e) {
+        if ("path" in source) (Body as NodeJS.ReadableStream & { destroy(): void }).destroy();
+        throw classifyStorageError(opts.signal?.aborted ? Object.assign(new Error("aborted"), { name: "AbortError" }) : e, `put ${Key}`);
+      }
+      return { key, bytes };
+    }
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.opts.bucket, Key, Body: Body as never, ContentLength: bytes, ContentType: opts.contentType ?? "application/octet-stream" },
+      params: { Bucket: this.opts.bucket, Key, Body: Body as never, ContentLength: bytes, ContentType },
       partSize: this.opts.partSizeBytes,
       queueSize: this.opts.queueSize,
       leavePartsOnError: false,

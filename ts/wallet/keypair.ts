@@ -1,11 +1,11 @@
-// An sr25519 keypair that signs with the schnorrkel crate in wasm (@polkadot-labs/schnorrkel-wasm: loads
-// synchronously, ~1.5x faster than @polkadot/wasm-crypto, measured for scripts/bench/axon) and satisfies the chain layer's
+// An sr25519 keypair that signs with @polkadot/wasm-crypto (the wasm instance the fast verifier uses is kept
+// apart on purpose, see ts/bittensor/signing.ts) and satisfies the chain layer's
 // ChainSigner. Secret keys are held in the polkadot-js ("ed25519") 64-byte format: scalar·8 ‖ nonce.
 import { getPublicKey } from "@scure/sr25519";
 import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
-import { sr25519_sign } from "@polkadot-labs/schnorrkel-wasm";
-import { encodeAddress, keyExtractSuri, keyFromPath, mnemonicToMiniSecret, mnemonicValidate, sr25519PairFromSeed } from "@polkadot/util-crypto";
+import { isReady, sr25519Sign } from "@polkadot/wasm-crypto";
+import { encodeAddress, keyExtractSuri, keyFromPath, mnemonicToMiniSecret, mnemonicValidate, sr25519PairFromSeed, sr25519Sign as jsSign } from "@polkadot/util-crypto";
 import { signatureHex } from "../bittensor/signing.js";
 
 export const SS58_PREFIX = 42;
@@ -79,7 +79,8 @@ export class Keypair {
   sign(message: Uint8Array | string): Uint8Array {
     if (!this.#secretKey) throw new KeyError(`${this.address} is public-key only and cannot sign`);
     const msg = typeof message === "string" ? Buffer.from(message, "utf8") : message;
-    return sr25519_sign(this.publicKey, this.#secretKey, msg);
+    // The wasm signer is ~2x faster than the JS one, which serves until the wasm module has loaded.
+    return isReady() ? sr25519Sign(this.publicKey, this.#secretKey, msg) : jsSign(msg, { publicKey: this.publicKey, secretKey: this.#secretKey });
   }
 
   /** `0x` + hex signature, the wire encoding. */

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { LocalWorkerSpec, WorkerCommand } from "./types.js";
 
 const STDERR_TAIL_LINES = 40;
+const PROGRESS_BAR = /\d+%\|.*\|/;
 
 export interface ExitInfo {
   exitCode: number | undefined;
@@ -58,7 +59,9 @@ export class WorkerProcess {
       createInterface({ input: child.stderr }).on("line", (line) => {
         this.tail.push(line);
         if (this.tail.length > STDERR_TAIL_LINES) this.tail.shift();
-        log.warn({ stream: "stderr" }, line);
+        // Progress bars (tqdm) are noise at warn level; anything else on stderr may be a traceback.
+        if (PROGRESS_BAR.test(line)) log.debug({ stream: "stderr" }, line);
+        else log.warn({ stream: "stderr" }, line);
       });
     }
     // Keeping stdin open is the worker's lifeline: it exits on EOF, which also happens if we are SIGKILLed.

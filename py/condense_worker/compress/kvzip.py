@@ -14,6 +14,7 @@ import logging
 
 import torch
 from kvpress import KVzipPress
+from transformers import DynamicCache
 
 from ..tasks.chat import chat_format
 from .prefill import CapturedPrefill, attention_modules, decoder
@@ -53,9 +54,8 @@ def kvzip_scores(model, tokenizer, prefill: CapturedPrefill, *, sink_tokens: int
 
     base = decoder(model)
     for module in attention_modules(model):
-        module.rotary_emb = base.rotary_emb
+        module.__dict__["rotary_emb"] = base.rotary_emb  # the scorer reads it; not registered as a submodule
     # A shallow copy: the replay appends and then trims new tensors, the captured ones stay untouched.
-    from transformers import DynamicCache
     cache = DynamicCache(ddp_cache_data=[prefill.layer_kv(i) for i in range(L)], config=model.config)
 
     ids = prefill.input_ids.cpu()

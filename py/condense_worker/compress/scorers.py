@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from kvpress import ExpectedAttentionPress, KnormPress, SnapKVPress, StreamingLLMPress, TOVAPress
 
-from .prefill import CapturedPrefill, attention_modules
+from .prefill import CapturedPrefill, attention_modules, decoder
 from .types import CompressParams, InvalidCompressArgument
 
 
@@ -46,11 +46,13 @@ def press_scores(model, prefill: CapturedPrefill, algorithm: str, params: Compre
     T = prefill.num_tokens
     press = make_press(algorithm, params, T, kept)
     modules = attention_modules(model)
-    rotary = getattr(model.model, "rotary_emb", None)
+    rotary = getattr(decoder(model), "rotary_emb", None)
     out = []
     for i, module in enumerate(modules):
         if rotary is not None and not hasattr(module, "rotary_emb"):
-            module.rotary_emb = rotary  # expected_attention averages RoPE over future positions
+            # expected_attention averages RoPE over future positions through `module.rotary_emb`; a plain
+            # attribute (not a registered submodule) leaves the model's module tree unchanged.
+            module.__dict__["rotary_emb"] = rotary
         keys, values = prefill.layer_kv(i)
         kwargs = {"position_embeddings": prefill.position_embeddings,
                   "cache_position": torch.arange(T, device=keys.device)}

@@ -62,12 +62,29 @@ def load_corpus(data_path: str) -> list[str]:
     return docs
 
 
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    """A quick TCP probe: without it the datasets library retries for tens of seconds before failing."""
+    import os
+    import socket
+
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return True  # the user asks for the local cache; let datasets read it
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
 def _load_hf(name: str) -> list[str]:
     try:
         import datasets  # optional: only for hub datasets
     except ImportError as e:
         raise DataError(f"data path hf:{name} needs the `datasets` package and a reachable Hugging Face hub; "
                         "use a local text file or directory instead") from e
+    if not _hub_reachable():
+        raise DataError(f"data path hf:{name} needs the Hugging Face hub, which is not reachable from here; "
+                        "use a local text file or directory instead (or set HF_HUB_OFFLINE=1 to use the local cache)")
     try:
         ds = datasets.load_dataset(name, split="train")
     except Exception as e:  # network, auth or name errors all end the same way for the user

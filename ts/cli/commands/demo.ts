@@ -86,7 +86,7 @@ export const command: CommandModule<object, DemoArgs> = {
 
       const t2 = performance.now();
       const gen = await pool.request({
-        body: { case: "generate", value: { question: ` Question: ${args.question} Answer:`, originalLength: tokens, maxNewTokens: args["max-new-tokens"] } },
+        body: { case: "generate", value: { question: `\n\nQuestion: ${args.question}\nAnswer:`, originalLength: tokens, maxNewTokens: args["max-new-tokens"] } },
         tensors: pre.tensors,
         deadlineMs: 300_000,
       });
