@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--worker-id", default=None, help="routing id (default w-<pid>)")
     p.add_argument("--heartbeat-ms", type=positive, default=1000)
     p.add_argument("--max-inflight", type=positive, default=1)
+    p.add_argument("--threads", type=positive, default=None,
+                   help="torch intra-op threads on CPU (default: torch's choice); set 1 when several workers share few cores")
     p.add_argument("--no-watch-stdin", action="store_true", help="do not exit on stdin EOF (for workers started without a parent pipe)")
     return p.parse_args(argv)
 
@@ -88,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     log.info("starting", model=args.model, device=args.device, endpoint=args.connect, pid=os.getpid())
     try:
         device = resolve_device(args.device)
+        if args.threads:
+            import torch
+
+            # Several workers each using every core oversubscribe the CPU; torch then slows down many-fold.
+            torch.set_num_threads(args.threads)
         dtype = resolve_dtype(args.dtype, device)
         load_handlers(log)
         loaded = load_model(args.model, args.device, args.dtype)

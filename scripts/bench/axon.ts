@@ -19,9 +19,11 @@ import { report, target } from "./lib/report.js";
 const quick = process.argv.includes("--quick");
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CONCURRENCY = 16;
-// Requests per worker: a fixed count (not a duration) so both axons get identical, pre-signed work.
-const PER_WORKER_OURS = quick ? 250 : 1000;
-const PER_WORKER_PYTHON = quick ? 40 : 150;
+// Requests per worker and round: fixed counts (not durations) so each round's work is pre-signed. Python's
+// count is smaller because it is ~10x slower; rates are per second either way.
+const ROUNDS = quick ? 3 : 5;
+const PER_WORKER_OURS = quick ? 200 : 500;
+const PER_WORKER_PYTHON = quick ? 30 : 60;
 const CONTEXT = "The quick brown fox jumps over the lazy dog. ".repeat(40); // ~1.8 KB, a small real request
 
 interface Run {
@@ -131,37 +133,53 @@ function send(agent: http.Agent, port: number, req: Prepared): Promise<number> {
 }
 
 /** Closed loop: CONCURRENCY workers, each sends its next pre-signed request when the last one returned. */
-async function load(name: string, port: number, axonHotkey: string, perWorker: number): Promise<Run> {
+async function runLanes(port: number, lanes: Prepared[][]): Promise<{ lat: number[]; statuses: Record<string, number>; elapsed: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const run = async (lanes: Prepared[][], record: boolean) => {
-    const lat: number[] = [];
-    const statuses: Record<string, number> = {};
-    const worker = async (lane: Prepared[]) => {
-      for (const req of lane) {
-        const t0 = performance.now();
-        const code = String(await send(agent, port, req));
-        const ms = performance.now() - t0;
-        statuses[code] = (statuses[code] ?? 0) + 1;
-        if (record && code === "200") lat.push(ms);
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(lanes.map(worker));
-    return { lat, statuses, elapsed: (performance.now() - t0) / 1000 };
+  const lat: number[] = [];
+  const statuses: Record<string, number> = {};
+  const worker = async (lane: Prepared[]) => {
+    for (const req of lane) {
+      const t0 = performance.now();
+      const code = String(await send(agent, port, req));
+      const ms = performance.now() - t0;
+      statuses[code] = (statuses[code] ?? 0) + 1;
+      if (code === "200") lat.push(ms);
+    }
   };
-  process.stdout.write(`  ${name}: signing ${CONCURRENCY * perWorker} requests ... `);
-  const warm = prepare(Math.max(5, Math.round(perWorker / 10)), axonHotkey, port);
-  await run(warm, false);
-  const lanes = prepare(perWorker, axonHotkey, port);
-  process.stdout.write(`measuring ... `);
-  const { lat, statuses, elapsed } = await run(lanes, true);
+  const t0 = performance.now();
+  await Promise.all(lanes.map(worker));
+  const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
-  lat.sort((a, b) => a - b);
-  const ok = statuses["200"] ?? 0;
-  const errors = Object.entries(statuses).reduce((n, [k, v]) => n + (k === "200" ? 0 : v), 0);
-  const r: Run = { case: name, concurrency: CONCURRENCY, seconds: +elapsed.toFixed(2), ok, errors, rps: +(ok / elapsed).toFixed(1), p50_ms: +percentile(lat, 50).toFixed(2), p99_ms: +percentile(lat, 99).toFixed(2), statuses };
-  process.stdout.write(`${r.rps} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${errors}\n`);
-  return r;
+  return { lat, statuses, elapsed };
+}
+
+interface Target {
+  name: string;
+  port: number;
+  perWorker: number;
+  lat: number[];
+  statuses: Record<string, number>;
+  seconds: number;
+  rounds: number[];
+}
+
+/** One measured round against one axon: sign first (outside the window), then fire. */
+async function round(t: Target, axonHotkey: string): Promise<void> {
+  const lanes = prepare(t.perWorker, axonHotkey, t.port);
+  const r = await runLanes(t.port, lanes);
+  t.lat.push(...r.lat);
+  for (const [k, v] of Object.entries(r.statuses)) t.statuses[k] = (t.statuses[k] ?? 0) + v;
+  t.seconds += r.elapsed;
+  const rps = (r.statuses["200"] ?? 0) / r.elapsed;
+  t.rounds.push(+rps.toFixed(1));
+  process.stdout.write(`  ${t.name}: ${rps.toFixed(1)} req/s over ${r.elapsed.toFixed(2)} s\n`);
+}
+
+function summary(t: Target): Run {
+  const lat = [...t.lat].sort((a, b) => a - b);
+  const ok = t.statuses["200"] ?? 0;
+  const errors = Object.entries(t.statuses).reduce((n, [k, v]) => n + (k === "200" ? 0 : v), 0);
+  return { case: t.name, concurrency: CONCURRENCY, seconds: +t.seconds.toFixed(2), ok, errors, rps: +(ok / t.seconds).toFixed(1), p50_ms: +percentile(lat, 50).toFixed(2), p99_ms: +percentile(lat, 99).toFixed(2), statuses: t.statuses, rounds_rps: t.rounds } as Run;
 }
 
 async function main(): Promise<void> {
@@ -169,47 +187,50 @@ async function main(): Promise<void> {
   const py = path.join(root, ".venv-bt/bin/python");
   const tsx = path.join(root, "node_modules/.bin/tsx");
   const bob = Keypair.fromUri("//Bob");
-  console.log(`axon benchmark (${quick ? "quick" : "full"}): ${CONCURRENCY} concurrent signed TextCompressProtocol calls, ${CONTEXT.length}-char context, raw pre-signed HTTP load generator`);
+  console.log(`axon benchmark (${quick ? "quick" : "full"}): ${CONCURRENCY} concurrent signed TextCompressProtocol calls, ${CONTEXT.length}-char context,`);
+  console.log(`raw pre-signed HTTP load generator, ${ROUNDS} alternating rounds per axon`);
 
-  const ours = await freePort();
-  const tsChild = await startPeer(tsx, [path.join(root, "scripts/bench/axon/ts_axon.ts"), String(ours), "//Bob"], root);
-  let tsRun: Run;
-  try {
-    tsRun = await load("condense axon (TS, fastify)", ours, bob.address, PER_WORKER_OURS);
-  } finally {
-    await stopPeer(tsChild);
-  }
-
-  let pyRun: Run | null = null;
+  const children: ChildProcess[] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), "condense-bench-"));
   let why: string | undefined;
-  if (!existsSync(py)) {
-    why = ".venv-bt missing (scripts/setup.d/20-bittensor-sdk.sh installs bittensor 10.5.0)";
-  } else {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "condense-bench-"));
-    try {
-      const w = new Wallet({ name: "bench", hotkey: "axon", path: dir });
-      await w.create({ coldkey: true, hotkey: false });
-      await w.writeHotkey(bob);
-      const theirs = await freePort();
-      const pyChild = await startPeer(py, ["peer_axon.py", dir, "bench", "axon", String(theirs)], path.join(root, "test/interop/py"));
+  const ours: Target = { name: "condense axon (TS, fastify)", port: await freePort(), perWorker: PER_WORKER_OURS, lat: [], statuses: {}, seconds: 0, rounds: [] };
+  let theirs: Target | null = null;
+  try {
+    children.push(await startPeer(tsx, [path.join(root, "scripts/bench/axon/ts_axon.ts"), String(ours.port), "//Bob"], root));
+    if (!existsSync(py)) {
+      why = ".venv-bt missing (scripts/setup.d/20-bittensor-sdk.sh installs bittensor 10.5.0)";
+    } else {
       try {
-        pyRun = await load("bittensor 10.5.0 axon (Python)", theirs, bob.address, PER_WORKER_PYTHON);
-      } finally {
-        await stopPeer(pyChild);
+        const w = new Wallet({ name: "bench", hotkey: "axon", path: dir });
+        await w.create({ coldkey: true, hotkey: false });
+        await w.writeHotkey(bob);
+        const port = await freePort();
+        children.push(await startPeer(py, ["peer_axon.py", dir, "bench", "axon", String(port)], path.join(root, "test/interop/py")));
+        theirs = { name: "bittensor 10.5.0 axon (Python)", port, perWorker: PER_WORKER_PYTHON, lat: [], statuses: {}, seconds: 0, rounds: [] };
+      } catch (e) {
+        why = `Python axon failed to start: ${(e as Error).message}`;
       }
-    } catch (e) {
-      why = `Python axon run failed: ${(e as Error).message}`;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
+    // Warm both up (JIT, connection pools), unmeasured.
+    for (const t of [ours, theirs]) if (t) await runLanes(t.port, prepare(5, bob.address, t.port));
+    // Alternate rounds so load drift on a shared machine hits both sides alike.
+    for (let i = 0; i < ROUNDS; i++) {
+      await round(ours, bob.address);
+      if (theirs) await round(theirs, bob.address);
+    }
+  } finally {
+    for (const c of children) await stopPeer(c);
+    rmSync(dir, { recursive: true, force: true });
   }
 
+  const tsRun = summary(ours);
+  const pyRun = theirs ? summary(theirs) : null;
   const rpsRatio = pyRun && pyRun.rps > 0 ? +(tsRun.rps / pyRun.rps).toFixed(2) : null;
   const p99Ratio = pyRun && pyRun.p99_ms > 0 ? +(tsRun.p99_ms / pyRun.p99_ms).toFixed(3) : null;
   console.log("");
-  console.log("| axon | req/s | p50 ms | p99 ms | errors |");
-  console.log("|---|---|---|---|---|");
-  for (const r of [tsRun, pyRun]) if (r) console.log(`| ${r.case} | ${r.rps} | ${r.p50_ms} | ${r.p99_ms} | ${r.errors} |`);
+  console.log("| axon | requests | req/s | p50 ms | p99 ms | errors | req/s per round |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of [tsRun, pyRun]) if (r) console.log(`| ${r.case} | ${r.ok + r.errors} | ${r.rps} | ${r.p50_ms} | ${r.p99_ms} | ${r.errors} | ${(r as Run & { rounds_rps: number[] }).rounds_rps.join(", ")} |`);
   console.log(`throughput ratio (ours / Python): ${rpsRatio ?? "n/a"}x; p99 ratio (ours / Python): ${p99Ratio ?? "n/a"}`);
   const results = [
     { ...tsRun, baseline: "bittensor 10.5.0 Python axon", baseline_rps: pyRun?.rps ?? null, baseline_p50_ms: pyRun?.p50_ms ?? null, baseline_p99_ms: pyRun?.p99_ms ?? null },

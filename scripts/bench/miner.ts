@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < WARMUP + REQUESTS; i++) {
           last = null;
           const t0 = performance.now();
-          const res = await dendrite.call({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address }, TextCompressProtocol.create({ context: context(i, chars), target_model: MISTRAL }), { timeoutS: 120 });
+          const res = await dendrite.call({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address }, TextCompressProtocol.create({ context: context(i, chars), target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 120 });
           const e2e = performance.now() - t0;
           const served = last as CompressResult | null;
           if (res.dendrite.status_code !== 200 || !served) throw new Error(`request ${i} failed: ${res.dendrite.status_code} ${res.dendrite.status_message}`);

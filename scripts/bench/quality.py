@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tasks", type=int, default=None)
     ap.add_argument("--tokens", type=int, default=None, help="raw context length per task, in tokens")
+    ap.add_argument("--budget-min", type=float, default=0.0,
+                    help="stop starting new tasks after this many minutes (0 = none); the report says so")
     args = ap.parse_args()
     n_tasks = args.tasks or (1 if args.quick else 60)
     n_tokens = args.tokens or (250 if args.quick else 1000)
@@ -85,7 +87,12 @@ def main() -> None:
     sizes: dict[str, int] = {}
     tmp = tempfile.mkdtemp(prefix="condense-quality-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
 
+    stopped_early = None
     for i in range(n_tasks):
+        if args.budget_min and time.perf_counter() - t0 > args.budget_min * 60:
+            stopped_early = f"time budget of {args.budget_min} min reached after {i} of {n_tasks} tasks"
+            print(stopped_early, flush=True)
+            break
         task = generate_task(KINDS[i % len(KINDS)], 10_000 + i, n_tokens, tokenizer=tok)
         context, question = task.formatted(fmt)
         ids = tok(context, return_tensors="pt", add_special_tokens=False).input_ids
@@ -168,7 +175,7 @@ def main() -> None:
                         "baseline": "full", "baseline_accuracy": round(acc["full"], 4)})
         print(f"{name:28s} {acc[name]:8.3f}  {kept:18.1f}  {kept / mean_T:13.3f}  {nbytes}")
 
-    targets = []
+    targets = [target("tasks_run", n, ">=", 60 if not args.quick else 1, stopped_early)]
     full_acc = acc["full"]
     for ratio, goal in ((0.5, 0.9), (0.75, 0.8)):
         best = max(PRESSES, key=lambda p: acc[f"{p}@{ratio}"])

@@ -5,7 +5,7 @@ Standard library only. Writes pystr_vectors.json next to this file: each case ha
 (the shape ts/bittensor/pytypes.ts uses), the JSON value the TS side coerces, CPython's str() of the coerced
 value, and its sha3-256. Body-hash cases list fields in required_hash_fields order, hashed as
 bittensor's Synapse.body_hash does: sha3_256("".join(sha3_256(str(v)).hexdigest() for v)).hexdigest().
-Run: python3 scripts/golden/pystr_vectors.py
+Run: python3 scripts/golden/pystr_vectors.py [OUT]   (OUT defaults to the committed pystr_vectors.json)
 """
 import hashlib
 import json
@@ -136,7 +136,7 @@ def main():
         bodies.append({"fields": [{"name": name, "type": t, "value": json_value(t, v)} for name, t, v in chosen],
                        "body_hash": sha3(digests)})
     out = {"python": sys.version.split()[0], "cases": cases, "bodies": bodies}
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pystr_vectors.json")
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "pystr_vectors.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1, ensure_ascii=True)
         f.write("\n")

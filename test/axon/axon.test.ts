@@ -130,7 +130,7 @@ describe("axon rejections", () => {
   it("401 for a stale first-seen nonce", async () => {
     const r = await post(port, "TextCompressProtocol", tc(keys.alice, { nonce: BigInt(Date.now() - 60_000) * 1_000_000n, timeoutS: 12 }));
     expect(r.status).toBe(401);
-    expect(String(r.json["message"])).toMatch(/^Not Verified with error: Nonce is too old: acceptable delta is 16\.00 seconds but request was 6\d\.\d\d seconds old$/);
+    expect(String(r.json["message"])).toMatch(/^Not Verified with error: Nonce is too old: acceptable delta is 16\.00 seconds but request was \d+\.\d\d seconds old$/);
   });
 
   it("401 for a bad signature, a missing one, and one made for another axon", async () => {

@@ -1,5 +1,7 @@
 // Golden vectors from CPython (scripts/golden/pystr_vectors.py): str() of coerced values and body hashes.
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -22,6 +24,22 @@ const golden = JSON.parse(readFileSync(path.join(here, "../../scripts/golden/pys
 function label(c: Case): string {
   return `${JSON.stringify(c.type)} ${JSON.stringify(c.value).slice(0, 50)}`;
 }
+
+describe("golden file", () => {
+  it("is what scripts/golden/pystr_vectors.py produces (no hand edits, no drift)", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "golden-"));
+    try {
+      const out = path.join(dir, "v.json");
+      const r = spawnSync("python3", [path.join(here, "../../scripts/golden/pystr_vectors.py"), out], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const fresh = JSON.parse(readFileSync(out, "utf8")) as { cases: Case[]; bodies: Body[] };
+      expect(fresh.cases).toEqual(golden.cases);
+      expect(fresh.bodies).toEqual(golden.bodies);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("Python str() emulation matches CPython", () => {
   it("has a meaningful number of vectors", () => {

@@ -83,7 +83,7 @@ const target = () => ({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey
 describe("miner end to end with a tiny worker", () => {
   it("answers our dendrite with a URL to a signed container bound to the context", async () => {
     const context = contextText("first");
-    const r = await dendrite.call(target(), TextCompressProtocol.create({ context, target_model: MISTRAL }), { timeoutS: 60 });
+    const r = await dendrite.call(target(), TextCompressProtocol.create({ context, target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 60 });
     expect(r.dendrite.status_message).toBe("Success");
     expect(r.dendrite.status_code).toBe(200);
     expect(r.compressed_kv_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/objects\/\d+\/[0-9a-f]{32}\/research\/.+\.safetensors$/);
@@ -95,10 +95,30 @@ describe("miner end to end with a tiny worker", () => {
 
   it("a container made for one context does not verify against another", async () => {
     const context = contextText("second");
-    const r = await dendrite.call(target(), TextCompressProtocol.create({ context, target_model: MISTRAL }), { timeoutS: 60 });
+    const r = await dendrite.call(target(), TextCompressProtocol.create({ context, target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 60 });
     const file = await download(r.compressed_kv_url, "second.safetensors");
     await expect(readContainerHeader(file, { expect: { contextSha256: contextSha256("something else") } })).rejects.toMatchObject({ code: "BINDING_MISMATCH" });
     await expect(readContainerHeader(file, { expect: { minerHotkey: validator.address } })).rejects.toMatchObject({ code: "HOTKEY_MISMATCH" });
+  });
+
+  it("a legacy validator (no format) gets a plain URL to a float32 .npy [L, 2, 1, H, T, D]", async () => {
+    const context = contextText("legacy");
+    const r = await dendrite.call(target(), TextCompressProtocol.create({ context, target_model: MISTRAL }), { timeoutS: 120 });
+    expect(r.dendrite.status_code).toBe(200);
+    expect(r.compressed_kv_format).toBe("npy");
+    expect(r.compressed_kv_url).toMatch(/^https?:\/\/.*\.npy$/); // the subnet validator's own check
+    const res = await fetch(r.compressed_kv_url);
+    const buf = Buffer.from(await res.arrayBuffer());
+    expect(buf.subarray(0, 6).toString("latin1")).toBe("\x93NUMPY");
+    const hlen = buf.readUInt16LE(8);
+    const header = buf.subarray(10, 10 + hlen).toString("latin1");
+    expect(header).toContain("'descr': '<f4'");
+    const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(",").map((x) => x.trim()).filter(Boolean).map(Number);
+    expect(shape).toHaveLength(6);
+    expect(shape[1]).toBe(2);
+    expect(shape[2]).toBe(1);
+    expect(shape[4]).toBe(r.compressed_length);
+    expect(buf.length - 10 - hlen).toBe(shape.reduce((a, b) => a * b, 1) * 4);
   });
 
   it("the S3 path: a miner storing to the real local S3 server returns a presigned URL that validates", async () => {
@@ -120,7 +140,7 @@ describe("miner end to end with a tiny worker", () => {
       expect(m2.served).toBe(true);
       expect((await chain.metagraph(NETUID)).axons[m2.uid]!.port).toBe(m2.axon.port);
       const context = contextText("s3");
-      const r = await dendrite.call({ ip: "127.0.0.1", port: m2.axon.port, hotkey: minerKey.address }, TextCompressProtocol.create({ context, target_model: MISTRAL }), { timeoutS: 60 });
+      const r = await dendrite.call({ ip: "127.0.0.1", port: m2.axon.port, hotkey: minerKey.address }, TextCompressProtocol.create({ context, target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 60 });
       expect(r.dendrite.status_code).toBe(200);
       expect(r.compressed_kv_url).toContain("X-Amz-Signature=");
       await checkContainer(await download(r.compressed_kv_url, "s3.safetensors"), context);
@@ -138,7 +158,7 @@ describe("miner end to end with a tiny worker", () => {
     for (const pid of pids) process.kill(pid, "SIGKILL");
     // The pool notices the exit; until a restart is ready, no worker is available.
     for (let i = 0; i < 50 && compressor.pool.workers!().some((w) => w.state === "ready"); i++) await new Promise((r) => setTimeout(r, 20));
-    const r = await dendrite.call(target(), TextCompressProtocol.create({ context: contextText("after kill"), target_model: MISTRAL }), { timeoutS: 30 });
+    const r = await dendrite.call(target(), TextCompressProtocol.create({ context: contextText("after kill"), target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 30 });
     expect(r.dendrite.status_code).toBe(503);
     expect(r.dendrite.status_message).toMatch(/pool_unavailable|worker/);
   });

@@ -45,7 +45,7 @@ function config(extra: string[] = []): MinerConfig {
 
 const target = () => ({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address });
 const ask = (d: Dendrite, fields: Record<string, unknown>) =>
-  d.call(target(), TextCompressProtocol.create({ context: "<s> [INST] some context", target_model: MISTRAL, ...fields }), { timeoutS: 10 });
+  d.call(target(), TextCompressProtocol.create({ context: "<s> [INST] some context", target_model: MISTRAL, compressed_kv_format: "safetensors", ...fields }), { timeoutS: 10 });
 
 beforeAll(async () => {
   await cryptoReady();

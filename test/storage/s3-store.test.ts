@@ -67,6 +67,21 @@ describe("S3Store against a real S3 server", () => {
     expect(keys).toEqual([]);
   });
 
+  it("a file above the in-memory threshold but within one part is streamed as a single PUT", async () => {
+    const big = await S3Store.open({ ...base(server.endpoint), partSizeBytes: 16 * 1024 * 1024 });
+    try {
+      const data = Buffer.alloc(9 * 1024 * 1024 + 1);
+      for (let i = 0; i + 4 <= data.length; i += 4096) data.writeUInt32LE(i ^ 0x5a5a, i);
+      const file = path.join(dir, "nine.bin");
+      await writeFile(file, data);
+      await big.put("research/nine.bin", { path: file });
+      const got = Buffer.from(await (await fetch(await big.url("research/nine.bin"))).arrayBuffer());
+      expect(got.equals(data)).toBe(true);
+    } finally {
+      await big.close();
+    }
+  });
+
   it("uploads a file larger than one part as a multipart upload, byte for byte", async () => {
     const size = 12 * 1024 * 1024 + 123; // three parts of 5 MiB
     const data = Buffer.alloc(size);

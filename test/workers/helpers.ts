@@ -1,5 +1,5 @@
 // Shared helpers for worker-pool tests: the scripted fake worker, process checks, a quiet logger.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
@@ -61,4 +61,20 @@ export const realWorkerAvailable = (): boolean => existsSync(path.join(REPO, "py
 export function pgidOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return Number(fields[2]);
+}
+
+/** Live child processes of this process whose command line contains `needle`. */
+export function childrenMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ");
+      if (Number(stat[1]) !== process.pid || stat[0] === "Z") continue;
+      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes(needle)) out.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ import {
   tensorFrom,
   type PoolOptions,
 } from "../../ts/workers/index.js";
-import { FIXTURES, PYTHON, REPO, alive, fakeCommand, pgidOf, quietLogger, waitFor, type FakeMode } from "./helpers.js";
+import { FIXTURES, PYTHON, REPO, alive, childrenMatching, fakeCommand, pgidOf, quietLogger, waitFor, type FakeMode } from "./helpers.js";
 
 const pools: WorkerPool[] = [];
 afterEach(async () => {
@@ -102,6 +102,27 @@ describe("WorkerPool with the scripted fake worker", () => {
     expect(await registry.metrics()).toMatch(/condense_worker_restarts_total\{worker="w0"\} 1/);
   });
 
+  it("fails in-flight work with the cause a dying worker reports in WorkerDead", async () => {
+    const pool = await startFake({ maxInflight: 2 });
+    const sleeping = pool.request(sleep(10_000));
+    const err = await pool.request({ body: { case: "tokenize", value: { text: "die" } } }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerDeadError);
+    expect((err as Error).message).toMatch(/simulated CUDA error/);
+    await expect(sleeping).rejects.toBeInstanceOf(WorkerDeadError);
+  });
+
+  it("keeps requests queued while the only worker restarts and serves them from its replacement", async () => {
+    const pool = await startFake();
+    const oldPid = pool.workers()[0]!.pid!;
+    const dead = new Promise((r) => pool.once("worker-dead", r));
+    process.kill(oldPid, "SIGKILL");
+    await dead;
+    expect(pool.workers()[0]!.state).not.toBe("ready");
+    const r = await pool.request({ ...sleep(10), deadlineMs: 15_000 });
+    expect(r.workerId).toBe("w0");
+    expect(pool.workers()[0]!.pid).not.toBe(oldPid);
+  });
+
   it("answers at once with OverloadedError when the queue is full", async () => {
     const pool = await startFake({ maxQueue: 1 });
     const running = pool.request(sleep(500));
@@ -167,6 +188,22 @@ describe("WorkerPool with the scripted fake worker", () => {
     expect(e.message).toMatch(/exit code 3/);
   });
 
+  it("stops the workers already started when another fails to start", async () => {
+    const t0 = Date.now();
+    const err = await startFake({ count: 2, modes: ["normal", "crash"] }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerStartError);
+    expect((err as WorkerStartError).workerId).toBe("w1");
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(await waitFor(() => childrenMatching("fake_worker.py").length === 0, 5_000)).toBe(true);
+  });
+
+  it("reports a missing interpreter as a spawn failure", async () => {
+    const err = await startFake({ python: "/nonexistent/python3" }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerStartError);
+    expect((err as WorkerStartError).phase).toBe("spawn");
+    expect((err as Error).message).toMatch(/w0 failed during spawn/);
+  });
+
   it("gives up on a worker that never says Hello after readyTimeoutMs and kills it", async () => {
     const err = await startFake({ modes: ["no-hello"], readyTimeoutMs: 1_500 }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerStartError);
@@ -193,10 +230,16 @@ describe("WorkerPool with the scripted fake worker", () => {
     expect((err as Error).message).toMatch(/i32\[4\] needs 16 bytes but its frame has 15/);
   });
 
-  it("refuses to send a tensor whose bytes do not match its shape", async () => {
+  it("refuses a tensor whose bytes do not match its shape and a request without a valid kind or deadline", async () => {
     const pool = await startFake();
     const bad = { name: "x", dtype: "f32" as const, shape: [3], data: Buffer.alloc(8) };
     await expect(pool.request({ body: { case: "echo", value: {} }, tensors: [bad] })).rejects.toBeInstanceOf(MalformedError);
+    // Untyped callers: a body without a request kind, or a cancel (the pool's own job), is refused by name.
+    const noKind = { body: { value: {} } } as unknown as Parameters<WorkerPool["request"]>[0];
+    await expect(pool.request(noKind)).rejects.toMatchObject({ codeName: "invalid_argument" });
+    const cancel = { body: { case: "cancel", value: { targetRequestId: "x" } } } as unknown as Parameters<WorkerPool["request"]>[0];
+    await expect(pool.request(cancel)).rejects.toMatchObject({ codeName: "invalid_argument" });
+    await expect(pool.request({ ...sleep(1), deadlineMs: -5 })).rejects.toMatchObject({ codeName: "invalid_argument" });
   });
 
   it("streams TrainProgress through onProgress and the async iterator until final", async () => {
@@ -287,11 +330,15 @@ describe("no orphan workers when the orchestrator process ends", () => {
     return { child, pids };
   }
 
-  it("kill -9 of the parent: workers see stdin EOF and exit", async () => {
+  it("kill -9 of the parent: workers see stdin EOF and exit; the next pool sweeps what it left", async () => {
     const { child, pids } = await startParent();
+    const leftovers = () => readdirSync("/dev/shm").filter((n) => n.startsWith(`condense-${child.pid}-`));
+    expect(leftovers()).toHaveLength(1);
     child.kill("SIGKILL");
     await child;
     expect(await waitFor(() => pids.every((p) => !alive(p)), 10_000)).toBe(true);
+    await startFake({ count: 0 });
+    expect(leftovers()).toEqual([]);
   });
 
   it("SIGTERM of the parent: the pool kills its workers' process groups", async () => {

@@ -370,6 +370,5 @@ function clientError(err: NodeJS.ErrnoException, socket: import("node:net").Sock
 }
 
 function safeHeaderValue(v: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e\t]*$/.test(v) ? v : v.replace(/[^\x20-\x7e\t]/g, "?");
 }

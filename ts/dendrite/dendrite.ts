@@ -207,9 +207,9 @@ export class Dendrite {
       // Copy every field back except the frozen body hash and our own dendrite info (as Python does).
       for (const k of Object.keys(cls.dump(s))) {
         if (k === "computed_body_hash" || k === "dendrite" || k === "name") continue;
+        if (k === "timeout") continue; // keep the timeout we called with
         (s as Record<string, unknown>)[k] = (server as Record<string, unknown>)[k];
       }
-      s.timeout = s.timeout ?? server.timeout;
     } else {
       const msg = json && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, unknown>)["message"] : undefined;
       s.axon.status_code = res.status;

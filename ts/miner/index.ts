@@ -10,3 +10,4 @@ export { resolveServedModels, ModelMapError, type ServedModel } from "./models.j
 export { selectTier, charLength } from "./tier-select.js";
 export { attachMinerRoutes, toAxonError } from "./routes.js";
 export { MinerMetrics } from "./metrics.js";
+export { PythonLegacyExporter, LegacyExportError, wantsLegacy, type LegacyExporter } from "./legacy.js";

@@ -17,6 +17,7 @@ import { Wallet } from "../wallet/wallet.js";
 import { WorkerPool } from "../workers/index.js";
 import { WorkerPoolCompressor, type Compressor } from "./compressor.js";
 import type { MinerConfig } from "./config.js";
+import { PythonLegacyExporter, type LegacyExporter } from "./legacy.js";
 import { ModelMapError, resolveServedModels, type ServedModel } from "./models.js";
 import { attachMinerRoutes } from "./routes.js";
 import { MinerService, type CompressResult } from "./service.js";
@@ -34,6 +35,8 @@ export interface MinerDeps {
   /** Replaces signing (tests whose fake compressor writes placeholder bytes, not containers). */
   signContainer?: (file: string) => Promise<void>;
   onCompressed?: (r: CompressResult) => void;
+  /** Legacy .npy exporter (default: the worker package's, when --miner.legacy_npy). */
+  legacy?: LegacyExporter;
   logger?: Logger;
 }
 
@@ -140,6 +143,7 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       budgetFloor: cfg.miner.budget_floor,
       logger: log.child({ part: "miner" }),
       ...(deps.onCompressed ? { onCompressed: deps.onCompressed } : {}),
+      ...(cfg.miner.legacy_npy ? { legacy: deps.legacy ?? new PythonLegacyExporter() } : {}),
     });
     const sync = async () => service.updateMetagraph(await chain.metagraph(cfg.netuid));
     await sync();

@@ -33,14 +33,14 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
       try {
         const r = await service.compress(
           ctx.hotkey,
-          { context: syn.context, target_model: syn.target_model, tier: syn.tier },
+          { context: syn.context, target_model: syn.target_model, tier: syn.tier, format: syn.compressed_kv_format },
           { signal: ctx.signal, timeoutMs: Math.max(0, ctx.deadlineMs - Date.now()) },
         );
         // Like the subnet's research miner, the context is not echoed back.
         return {
           context: "",
           compressed_kv_url: r.compressed_kv_url,
-          compressed_kv_format: "safetensors",
+          compressed_kv_format: r.format,
           compressed_length: r.kept_tokens,
           algorithm: service.opts.algorithm,
           tier: r.tier,

@@ -13,6 +13,7 @@ import type { TierTable } from "../tiers/index.js";
 import { BudgetLedger, type TierBudgetPolicy } from "./budget.js";
 import type { Compressor } from "./compressor.js";
 import { MinerError } from "./errors.js";
+import { LegacyExportError, wantsLegacy, type LegacyExporter } from "./legacy.js";
 import { mapComputeError } from "./map-errors.js";
 import { MinerMetrics } from "./metrics.js";
 import type { ServedModel } from "./models.js";
@@ -46,6 +47,8 @@ export interface MinerServiceOptions {
   onCompressed?: (r: CompressResult) => void;
   /** Prometheus metrics; a private registry when absent. */
   metrics?: MinerMetrics;
+  /** Produces the legacy .npy for validators that ask for it; absent = legacy requests get 400. */
+  legacy?: LegacyExporter;
 }
 
 export interface CompressRequestIn {
@@ -53,6 +56,8 @@ export interface CompressRequestIn {
   target_model: unknown;
   /** Our validators name the tier; legacy ones do not. */
   tier?: unknown;
+  /** "safetensors" (ours) or "npy"/empty (the subnet's legacy validators). */
+  format?: unknown;
 }
 
 export interface PhaseTimings {
@@ -61,6 +66,8 @@ export interface PhaseTimings {
   compute_ms: number;
   serialize_ms: number;
   sign_ms: number;
+  /** Legacy .npy export (0 for containers). */
+  export_ms: number;
   upload_ms: number;
   url_ms: number;
   total_ms: number;
@@ -68,6 +75,8 @@ export interface PhaseTimings {
 
 export interface CompressResult {
   compressed_kv_url: string;
+  /** "safetensors" (a signed container) or "npy" (the legacy export). */
+  format: "safetensors" | "npy";
   tier: string;
   target_model: string;
   context_sha256: string;
@@ -168,6 +177,10 @@ export class MinerService {
     if (typeof req.target_model !== "string" || req.target_model.length === 0) throw new MinerError("bad_request", "target_model must be a non-empty string");
     if (req.tier !== undefined && req.tier !== null && req.tier !== "" && typeof req.tier !== "string") throw new MinerError("bad_request", "tier must be a string");
     const requested = typeof req.tier === "string" && req.tier !== "" ? req.tier : undefined;
+    if (req.format !== undefined && req.format !== null && !["", "npy", "safetensors"].includes(req.format as string))
+      throw new MinerError("bad_request", `compressed_kv_format must be "safetensors" or "npy", got ${JSON.stringify(req.format)}`);
+    const legacy = wantsLegacy(req.format);
+    if (legacy && !this.opts.legacy) throw new MinerError("bad_request", "this miner does not export the legacy .npy format; ask for compressed_kv_format \"safetensors\"");
     const choice = selectTier(this.opts.tiers, this.opts.servedTiers, this.opts.models, req.context, req.target_model, requested);
 
     const took = this.ledger.consume(choice.name, hotkey);
@@ -179,8 +192,9 @@ export class MinerService {
     const sha = contextSha256(req.context);
     const validateMs = performance.now() - t0;
     const timeoutMs = opts.timeoutMs ?? choice.tier.timeout_s * 1000;
-    const key = `${choice.name}/${sha.slice(0, 16)}-${randomUUID()}.safetensors`;
+    const key = `${choice.name}/${sha.slice(0, 16)}-${randomUUID()}.${legacy ? "npy" : "safetensors"}`;
     const file = path.join(this.opts.workDir, `${randomUUID()}.safetensors`);
+    const npyFile = `${file}.npy`;
     this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true }).then(() => undefined);
     try {
       await this.workDirReady;
@@ -217,12 +231,22 @@ export class MinerService {
       } catch (e) {
         throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
       }
+      const tExport = performance.now();
+      let upload = { path: outcome.path, bytes: outcome.bytes };
+      if (legacy) {
+        try {
+          const bytes = await this.opts.legacy!.toNpy(outcome.path, npyFile, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: Math.max(1000, timeoutMs) });
+          upload = { path: npyFile, bytes };
+        } catch (e) {
+          throw new MinerError("compress_failed", e instanceof LegacyExportError ? e.message : `legacy export failed: ${(e as Error).message}`, { cause: e });
+        }
+      }
       const tUp = performance.now();
       // Presigning needs no network round trip and does not depend on the upload: run it alongside.
       const urlP = this.opts.store.url(key).then((u) => ({ u, at: performance.now() }));
       urlP.catch(() => undefined); // observed below; never an unhandled rejection when the put fails first
       try {
-        await this.opts.store.put(key, { path: outcome.path }, { contentType: "application/octet-stream", ...(opts.signal ? { signal: opts.signal } : {}) });
+        await this.opts.store.put(key, { path: upload.path }, { contentType: "application/octet-stream", ...(opts.signal ? { signal: opts.signal } : {}) });
       } catch (e) {
         if (e instanceof StorageError && e.code === "unavailable") throw new MinerError("storage_unavailable", e.message, { cause: e });
         throw new MinerError("storage_failed", e instanceof Error ? e.message : String(e), { cause: e });
@@ -240,7 +264,8 @@ export class MinerService {
         queue_ms: outcome.queueMs ?? 0,
         compute_ms: outcome.computeMs,
         serialize_ms: outcome.serializeMs,
-        sign_ms: tUp - tSign,
+        sign_ms: tExport - tSign,
+        export_ms: tUp - tExport,
         upload_ms: tUrl - tUp,
         url_ms: tEnd - tUrl,
         total_ms: tEnd - t0,
@@ -248,12 +273,13 @@ export class MinerService {
       this.log.info({ tier: choice.name, caller: hotkey, kept: outcome.keptTokens, bytes: outcome.bytes, key, ms: Math.round(timings.total_ms) }, "compressed");
       const result: CompressResult = {
         compressed_kv_url: url,
+        format: legacy ? "npy" : "safetensors",
         tier: choice.name,
         target_model: choice.served.target,
         context_sha256: sha,
         kept_tokens: outcome.keptTokens,
         original_tokens: outcome.originalTokens,
-        bytes: outcome.bytes,
+        bytes: upload.bytes,
         key,
         timings,
       };
@@ -261,7 +287,7 @@ export class MinerService {
       return result;
     } finally {
       // Cleanup is off the response path; a failure to delete is logged, never thrown.
-      void rm(file, { force: true }).catch((e: unknown) => this.log.warn({ file, err: String(e) }, "cannot delete work file"));
+      for (const f of [file, npyFile]) void rm(f, { force: true }).catch((e: unknown) => this.log.warn({ file: f, err: String(e) }, "cannot delete work file"));
     }
   }
 }

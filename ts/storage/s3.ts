@@ -2,7 +2,7 @@
 // streamed PutObject (atomic on the server); larger ones as multipart uploads through @aws-sdk/lib-storage,
 // which aborts the multipart upload on failure (no partial object).
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -17,6 +17,12 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { StorageError, checkKey, classifyStorageError } from "./errors.js";
 import type { ObjectInfo, ObjectStore, PutOptions, PutResult, PutSource, UrlOptions } from "./types.js";
+
+const SMALL_FILE_BYTES = 8 * 1024 * 1024;
+
+function destroyStream(body: unknown): void {
+  if (body && typeof (body as { destroy?: unknown }).destroy === "function" && !(body instanceof Uint8Array)) (body as { destroy(): void }).destroy();
+}
 
 export interface S3StoreOptions {
   /** Custom endpoint (MinIO, R2, a local server); absent = AWS for `region`. */
@@ -94,10 +100,12 @@ export class S3Store implements ObjectStore {
     if ("path" in source) {
       try {
         bytes = (await stat(source.path)).size;
+        // Small files (tmpfs, a few MiB) are read whole: one buffer PUT beats a chunked stream; larger
+        // ones stream so memory stays bounded.
+        Body = bytes <= SMALL_FILE_BYTES ? await readFile(source.path) : createReadStream(source.path);
       } catch (e) {
         throw new StorageError("invalid_source", `cannot read ${source.path}: ${(e as Error).message}`, { cause: e });
       }
-      Body = createReadStream(source.path);
     } else {
       bytes = source.bytes.byteLength;
       Body = source.bytes;
@@ -109,7 +117,7 @@ export class S3Store implements ObjectStore {
       try {
         await this.client.send(new PutObjectCommand({ Bucket: this.opts.bucket, Key, Body: Body as never, ContentLength: bytes, ContentType }), opts.signal ? { abortSignal: opts.signal } : {});
       } catch (e) {
-        if ("path" in source) (Body as NodeJS.ReadableStream & { destroy(): void }).destroy();
+        destroyStream(Body);
         throw classifyStorageError(opts.signal?.aborted ? Object.assign(new Error("aborted"), { name: "AbortError" }) : e, `put ${Key}`);
       }
       return { key, bytes };
@@ -126,7 +134,7 @@ export class S3Store implements ObjectStore {
     try {
       await upload.done();
     } catch (e) {
-      if ("path" in source) (Body as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      destroyStream(Body);
       throw classifyStorageError(opts.signal?.aborted ? Object.assign(new Error("aborted"), { name: "AbortError" }) : e, `put ${Key}`);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);

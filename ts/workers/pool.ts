@@ -1,7 +1,7 @@
 // WorkerPool: binds the ROUTER, supervises local workers, admits, routes and times out requests.
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
-import { mkdir, rm, unlink } from "node:fs/promises";
+import { mkdir, readdir, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -44,6 +44,7 @@ const MISSED_HEARTBEATS = 3;
 const SHUTDOWN_GRACE_MS = 2_000;
 /** How long a cancelled or timed-out request keeps its worker slot while we wait for the worker's answer. */
 const ABANDON_GRACE_MS = 5_000;
+const EXIT_GRACE_MS = 100;
 
 interface Pending {
   id: string;
@@ -130,9 +131,8 @@ export class WorkerPool extends EventEmitter {
       for (const spec of opts.workers) {
         for (let i = 0; i < spec.count; i++) starts.push(pool.startLocal(pool.newHandle(`w${n++}`, spec)));
       }
-      const results = await Promise.allSettled(starts);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
+      // The first failure ends the start at once; close() below stops the workers still starting.
+      await Promise.all(starts);
     } catch (e) {
       await pool.close();
       throw e;
@@ -141,6 +141,7 @@ export class WorkerPool extends EventEmitter {
   }
 
   private async bind(): Promise<void> {
+    await sweepStale([path.dirname(this.ownFileDir), os.tmpdir()]);
     await mkdir(this.fileDir, { recursive: true, mode: 0o700 });
     registerPool(this, this.opts.handleSignals ?? true);
     await this.router.bind(this.endpoints.ipc);
@@ -159,13 +160,13 @@ export class WorkerPool extends EventEmitter {
   /** Sends one request to the least-loaded live worker offering its capability; resolves with its final reply. */
   request(req: PoolRequest): Promise<PoolReply> {
     return new Promise<PoolReply>((resolve, reject) => {
-      const kind = req.body.case;
+      const kind = req.body?.case;
       const capability = req.capability ?? kind;
       const id = `${process.pid.toString(36)}-${(++this.seq).toString(36)}`;
       const p: Pending = {
         id,
-        kind,
-        capability,
+        kind: String(kind),
+        capability: String(capability),
         req,
         resolve,
         reject,
@@ -179,6 +180,9 @@ export class WorkerPool extends EventEmitter {
       };
       try {
         if (this.closed) throw new PoolClosedError();
+        if (typeof kind !== "string" || !req.body?.value || kind === ("cancel" as string)) {
+          throw new WorkerError(ErrorCode.INVALID_ARGUMENT, `request body must be {case, value} of a request kind, got case ${String(kind)}`, { requestId: id });
+        }
         for (const t of req.tensors ?? []) checkSize(t, t.data.length);
         if (req.deadlineMs !== undefined && (!Number.isFinite(req.deadlineMs) || req.deadlineMs <= 0)) {
           throw new WorkerError(ErrorCode.INVALID_ARGUMENT, `deadlineMs must be a positive number, got ${req.deadlineMs}`);
@@ -283,6 +287,7 @@ export class WorkerPool extends EventEmitter {
     this.metrics.liveWorkers.set(0);
     this.router.close();
     unregisterPool(this);
+    if (this.endpoints.ipc.startsWith("ipc://")) await unlink(this.endpoints.ipc.slice("ipc://".length)).catch(() => undefined);
     if (this.fileDir === this.ownFileDir) await rm(this.ownFileDir, { recursive: true, force: true });
   }
 
@@ -349,6 +354,7 @@ export class WorkerPool extends EventEmitter {
     p.worker = w;
     w.inflight.set(p.id, p);
     this.metrics.inflight.set({ worker: w.id }, w.inflight.size);
+    let frames: Buffer[];
     try {
       const deadline = p.req.deadlineMs !== undefined ? Date.now() + p.req.deadlineMs - (performance.now() - p.startedAt) : 0;
       const enc = await encodeToWorker({
@@ -356,23 +362,30 @@ export class WorkerPool extends EventEmitter {
         deadlineUnixMs: deadline,
         body: p.req.body,
         tensors: p.req.tensors ?? [],
-        transport: p.req.transport ?? "frames",
+        // A remote worker shares no filesystem with us: files only go to local workers.
+        transport: w.local ? (p.req.transport ?? "frames") : "frames",
         fileDir: this.fileDir,
       });
       p.files = enc.files;
-      if (p.settled) {
-        // Cancelled or expired while its files were written: nothing was sent, so free the slot now.
-        for (const f of enc.files) unlink(f).catch(() => undefined);
-        this.release(w, p.id);
-        return;
-      }
-      await this.send(w.id, enc.frames);
+      frames = enc.frames;
     } catch (e) {
-      w.inflight.delete(p.id);
-      this.metrics.inflight.set({ worker: w.id }, w.inflight.size);
-      const err = e instanceof WorkerError ? e : new WorkerDeadError(w.id, `send failed: ${(e as Error).message}`, p.id);
-      this.finish(p, err, "send_failed");
-      this.pump();
+      const err = e instanceof WorkerError ? e : new MalformedError(`request could not be encoded: ${(e as Error).message}`, { requestId: p.id });
+      this.finish(p, err, "rejected");
+      this.release(w, p.id);
+      return;
+    }
+    if (p.settled) {
+      // Cancelled or expired while its files were written: nothing was sent, so free the slot now.
+      for (const f of p.files) unlink(f).catch(() => undefined);
+      this.release(w, p.id);
+      return;
+    }
+    try {
+      await this.send(w.id, frames);
+    } catch (e) {
+      // With ROUTER_MANDATORY an unknown peer (disconnected worker) is a send error, not a silent drop.
+      this.finish(p, new WorkerDeadError(w.id, `send failed: ${(e as Error).message}`, p.id), "send_failed");
+      this.release(w, p.id);
     }
   }
 
@@ -476,7 +489,8 @@ export class WorkerPool extends EventEmitter {
     w.lastSeen = performance.now();
     if (body.case === "heartbeat") return;
     if (body.case === "dead") {
-      this.markDead(w, `worker reported: ${body.value.cause}`);
+      const lastTrace = body.value.traceback.trim().split("\n").pop();
+      this.markDead(w, `worker reported: ${body.value.cause}${lastTrace ? ` (${lastTrace})` : ""}`);
       return;
     }
     const p = header.requestId ? w.inflight.get(header.requestId) : undefined;
@@ -578,7 +592,15 @@ export class WorkerPool extends EventEmitter {
     w.hello = undefined;
     let proc: WorkerProcess;
     try {
-      proc = spawnWorker({ id: w.id, endpoint: this.endpoints.ipc, spec, python: this.python, command: this.command, logger: this.log });
+      proc = spawnWorker({
+        id: w.id,
+        endpoint: this.endpoints.ipc,
+        spec,
+        python: this.python,
+        command: this.command,
+        logger: this.log,
+        heartbeatMs: this.opts.heartbeatMs,
+      });
     } catch (e) {
       throw new WorkerStartError(w.id, "spawn", (e as Error).message);
     }
@@ -612,10 +634,13 @@ export class WorkerPool extends EventEmitter {
     }
     // From now on an exit is a death to supervise.
     void proc.exited.then((x) => {
-      if (w.proc !== proc || this.closed || w.state !== "ready") return;
-      const how = x.signal ? `killed by ${x.signal}` : `exit code ${x.exitCode}`;
-      const tail = proc.stderrTail().slice(-5).join(" | ");
-      this.markDead(w, `process exited (${how})${tail ? `; stderr: ${tail}` : ""}`);
+      // A short grace lets a WorkerDead sent just before exiting arrive first: its cause is the better error.
+      setTimeout(() => {
+        if (w.proc !== proc || this.closed || w.state !== "ready") return;
+        const how = x.signal ? `killed by ${x.signal}` : `exit code ${x.exitCode}`;
+        const tail = proc.stderrTail().slice(-5).join(" | ");
+        this.markDead(w, `process exited (${how})${tail ? `; stderr: ${tail}` : ""}`);
+      }, EXIT_GRACE_MS);
     });
   }
 
@@ -685,6 +710,34 @@ export class WorkerPool extends EventEmitter {
     let n = 0;
     for (const w of this.workersById.values()) if (w.state === "ready") n++;
     this.metrics.liveWorkers.set(n);
+  }
+}
+
+const OWN_NAME = /^condense-(\d+)-[0-9a-f]{8}(\.sock)?$/;
+
+/** Removes sockets and file folders that pools of dead processes (e.g. SIGKILLed ones) left behind. */
+async function sweepStale(dirs: string[]): Promise<void> {
+  for (const dir of new Set(dirs)) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = OWN_NAME.exec(name);
+      if (!m || pidAlive(Number(m[1]))) continue;
+      await rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

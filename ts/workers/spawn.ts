@@ -21,7 +21,7 @@ const PGID_LAUNCHER = "import os,sys; os.setpgid(0,0); os.execvp(sys.argv[1], sy
 /** The worker's `--dtype` names for the model dtypes it can load. */
 export const WORKER_DTYPE_FLAG = { f32: "float32", bf16: "bfloat16", f16: "float16" } as const;
 
-export const defaultWorkerCommand: WorkerCommand = ({ id, endpoint, spec, python }) => ({
+export const defaultWorkerCommand: WorkerCommand = ({ id, endpoint, spec, python, heartbeatMs }) => ({
   file: python,
   args: [
     "-m",
@@ -35,6 +35,7 @@ export const defaultWorkerCommand: WorkerCommand = ({ id, endpoint, spec, python
     "--worker-id",
     id,
     ...(spec.dtype ? ["--dtype", WORKER_DTYPE_FLAG[spec.dtype]] : []),
+    ...(heartbeatMs ? ["--heartbeat-ms", String(Math.round(heartbeatMs))] : []),
     ...(spec.extraArgs ?? []),
   ],
 });
@@ -51,7 +52,11 @@ export class WorkerProcess {
   constructor(id: string, child: ResultPromise, logger: Logger) {
     this.id = id;
     this.child = child;
-    if (child.pid === undefined) throw new Error(`worker ${id}: spawn returned no pid`);
+    if (child.pid === undefined) {
+      // execa reports the reason (e.g. ENOENT) through the promise; read it so it is not an unhandled rejection.
+      child.catch(() => undefined);
+      throw new Error(`could not start the process (no pid; is the interpreter path right?)`);
+    }
     this.pid = child.pid;
     const log = logger.child({ worker: id, pid: this.pid });
     if (child.stdout) createInterface({ input: child.stdout }).on("line", (line) => reemit(log, line));
@@ -60,6 +65,7 @@ export class WorkerProcess {
         this.tail.push(line);
         if (this.tail.length > STDERR_TAIL_LINES) this.tail.shift();
         // Progress bars (tqdm) are noise at warn level; anything else on stderr may be a traceback.
+        if (!line.trim()) return;
         if (PROGRESS_BAR.test(line)) log.debug({ stream: "stderr" }, line);
         else log.warn({ stream: "stderr" }, line);
       });
@@ -111,8 +117,9 @@ export function spawnWorker(opts: {
   python: string;
   command: WorkerCommand;
   logger: Logger;
+  heartbeatMs?: number;
 }): WorkerProcess {
-  const cmd = opts.command({ id: opts.id, endpoint: opts.endpoint, spec: opts.spec, python: opts.python });
+  const cmd = opts.command({ id: opts.id, endpoint: opts.endpoint, spec: opts.spec, python: opts.python, heartbeatMs: opts.heartbeatMs });
   const child = execa(opts.python, ["-S", "-c", PGID_LAUNCHER, cmd.file, ...cmd.args], {
     cwd: cmd.cwd,
     // Not `detached`: that calls setsid, and a new session lands in its own scheduler autogroup, which

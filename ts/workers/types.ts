@@ -22,7 +22,7 @@ export interface LocalWorkerSpec {
 }
 
 /** How to start one local worker; the default runs `python -m condense_worker`. */
-export type WorkerCommand = (w: { id: string; endpoint: string; spec: LocalWorkerSpec; python: string }) => {
+export type WorkerCommand = (w: { id: string; endpoint: string; spec: LocalWorkerSpec; python: string; heartbeatMs?: number }) => {
   file: string;
   args: string[];
   cwd?: string;
@@ -47,7 +47,7 @@ export interface PoolOptions {
   command?: WorkerCommand;
   /** Deadline for each local worker's Hello. */
   readyTimeoutMs?: number;
-  /** Expected heartbeat interval when a Hello does not announce one; 3 missed = dead. */
+  /** Heartbeat interval asked of local workers (`--heartbeat-ms`) and assumed when a Hello announces none; 3 missed = dead. */
   heartbeatMs?: number;
   /** Requests waiting for a free worker slot; a request beyond this fails at once with OverloadedError. */
   maxQueue?: number;

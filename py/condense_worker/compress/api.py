@@ -46,6 +46,9 @@ def compress(model, tokenizer, context: str | torch.Tensor, algorithm: str,
         raise InvalidCompressArgument(f"context ids must be [1, T], got {list(ids.shape)}")
     ids = ids.to(model.device)
     T = int(ids.shape[1])
+    limit = int(getattr(model.config, "max_position_embeddings", 0) or 0)
+    if limit and T > limit:
+        raise InvalidCompressArgument(f"context has {T} tokens, the model supports {limit} positions")
     kept = T if algorithm == "full" else kept_token_budget(T, p)
     prefill = captured_prefill(model, ids, capture=algorithm in KV_SCORER_ALGORITHMS)
     if check is not None:

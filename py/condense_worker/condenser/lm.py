@@ -20,6 +20,13 @@ def load_causal_lm(spec: str, device: str | torch.device = "cpu", dtype: torch.d
         raise ModelLoadError(f"unsupported dtype {dtype}")
     loaded = load_model(spec, device=str(device), dtype=_DTYPE_NAMES[dtype])
     tok = loaded.tokenizer
+    # GGUF tokenizers can carry a swapped eos (SmolLM2's says <|im_start|>); the model's generation
+    # config is right, and training targets must end with the token generation stops on.
+    gen_eos = getattr(getattr(loaded.model, "generation_config", None), "eos_token_id", None)
+    if isinstance(gen_eos, (list, tuple)):
+        gen_eos = gen_eos[0] if gen_eos else None
+    if isinstance(gen_eos, int) and tok.eos_token_id != gen_eos:
+        tok.eos_token = tok.convert_ids_to_tokens(gen_eos)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return loaded.model, tok

@@ -6,7 +6,7 @@
 from .callbacks import BEST_DIR, LAST_CKPT, Progress
 from .config import OBJECTIVES, TrainConfig, TrainConfigError
 from .data import DataError, DataNotFound
-from .run import TrainingCancelled, TrainResult, run_training
+from .run import Prepared, TrainingCancelled, TrainResult, run_training
 
-__all__ = ["run_training", "TrainConfig", "TrainConfigError", "TrainResult", "TrainingCancelled", "Progress",
+__all__ = ["run_training", "Prepared", "TrainConfig", "TrainConfigError", "TrainResult", "TrainingCancelled", "Progress",
            "DataError", "DataNotFound", "OBJECTIVES", "BEST_DIR", "LAST_CKPT"]

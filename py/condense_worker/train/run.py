@@ -64,8 +64,17 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 
 
+@dataclass
+class Prepared:
+    """Models already in memory (benchmarks): the frozen decoder, its tokenizer and a fresh condenser.
+    The condenser is trained in place."""
+    decoder: torch.nn.Module
+    decoder_tokenizer: object
+    condenser: Condenser
+
+
 def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: None,
-                 should_stop: Callable[[], bool] = lambda: False) -> TrainResult:
+                 should_stop: Callable[[], bool] = lambda: False, prepared: Prepared | None = None) -> TrainResult:
     import lightning as L
 
     _quiet_lightning()
@@ -78,9 +87,14 @@ def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: 
     torch.manual_seed(cfg.seed)
 
     # Frozen decoder: bf16 on GPU (autocast handles the trainable side), fp32 on CPU.
-    decoder, dtok = load_causal_lm(cfg.decoder_model, device=device, dtype=torch.bfloat16 if on_gpu else torch.float32)
+    if prepared is not None:
+        decoder, dtok = prepared.decoder, prepared.decoder_tokenizer
+    else:
+        decoder, dtok = load_causal_lm(cfg.decoder_model, device=device, dtype=torch.bfloat16 if on_gpu else torch.float32)
     decoder_hidden = int(decoder.config.get_text_config().hidden_size)
-    if warm_start is not None:
+    if prepared is not None:
+        condenser = prepared.condenser
+    elif warm_start is not None:
         condenser = Condenser.load(warm_start, device=device, dtype=torch.float32, merge_adapter=False)
     else:
         condenser = Condenser.random_init(cfg.condenser_model, cfg.decoder_model, decoder_hidden,

@@ -42,7 +42,7 @@ export const command: CommandModule<object, DemoArgs> = {
       .option("device", { type: "string", default: "cpu" })
       .option("question", { type: "string", default: "What is the vault code?" })
       .option("max-new-tokens", { type: "number", default: 16 })
-      .option("filler-sentences", { type: "number", default: 40, describe: "context length, in sentences" })
+      .option("filler-sentences", { type: "number", default: 12, describe: "context length, in sentences (SmolLM2-135M still finds the fact at 12)" })
       .option("python", { type: "string", describe: "Python interpreter with condense_worker installed (default .venv/bin/python)" })
       .option("log-level", { type: "string", default: "warn", choices: ["debug", "info", "warn", "error", "silent"] })
       .check((a) => {

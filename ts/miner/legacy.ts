@@ -1,0 +1,55 @@
+// The subnet's legacy research-tier format: a float32 .npy [L, 2, 1, H, T, D] at a URL ending in ".npy".
+// The export itself lives in the worker package (condense_worker.container.legacy); the worker protocol
+// has no export request yet, so each export runs that function in a short-lived Python process. It costs
+// an interpreter start per legacy request, which the research tier's 32 s timeout absorbs.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+export interface LegacyExporter {
+  /** Writes the legacy .npy of the container at `containerPath` to `npyPath`; returns its size in bytes. */
+  toNpy(containerPath: string, npyPath: string, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<number>;
+}
+
+export class LegacyExportError extends Error {
+  override readonly name = "LegacyExportError";
+}
+
+const SCRIPT = [
+  "import sys",
+  "from condense_worker.container.legacy import container_to_legacy_npy",
+  "print(container_to_legacy_npy(sys.argv[1], sys.argv[2]))",
+].join("\n");
+
+export class PythonLegacyExporter implements LegacyExporter {
+  readonly python: string;
+  constructor(python?: string) {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+    this.python = python ?? path.join(root, ".venv/bin/python");
+  }
+
+  async toNpy(containerPath: string, npyPath: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<number> {
+    const r = await execa(this.python, ["-c", SCRIPT, containerPath, npyPath], {
+      reject: false,
+      timeout: opts.timeoutMs ?? 60_000,
+      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+      env: { PYTHONUNBUFFERED: "1" },
+      extendEnv: true,
+    });
+    if (r.exitCode !== 0) {
+      const tail = String(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ");
+      throw new LegacyExportError(`legacy .npy export failed (${r.timedOut ? "timed out" : r.isCanceled ? "cancelled" : `exit ${r.exitCode}`}): ${tail}`);
+    }
+    const bytes = Number(String(r.stdout).trim().split("\n").pop());
+    if (!Number.isFinite(bytes) || bytes <= 0) throw new LegacyExportError(`legacy .npy export printed no size: ${String(r.stdout).slice(0, 200)}`);
+    return bytes;
+  }
+}
+
+/**
+ * What the validator asked for, from the synapse's `compressed_kv_format`: our validators send
+ * "safetensors"; the subnet's validators do not know the field and send nothing, which means the legacy .npy.
+ */
+export function wantsLegacy(format: unknown): boolean {
+  return format === undefined || format === null || format === "" || format === "npy";
+}
