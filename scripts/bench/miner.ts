@@ -42,10 +42,9 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 // A long-context-like text that differs per request (inside the research tier's 10000 characters).
 function context(i: number, chars: number): string {
   const words = ["the", "ledger", "recorded", "a", "transfer", "of", "grain", "between", "two", "harbours", "while", "merchants", "argued", "over", "tariffs"];
-  const out: string[] = [`<s> [INST] Document ${i}.`];
-  let n = 0;
-  while (out.join(" ").length < chars) out.push(words[(n++ * 7 + i) % words.length]! + (n % 17 === 0 ? "." : ""));
-  return out.join(" ");
+  let out = `<s> [INST] Document ${i}.`;
+  for (let n = 0; out.length < chars; n++) out += " " + words[(n * 7 + i) % words.length]! + (n % 17 === 16 ? "." : "");
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -82,8 +81,9 @@ async function main(): Promise<void> {
       try {
         for (let i = 0; i < WARMUP + REQUESTS; i++) {
           last = null;
+          const synapse = TextCompressProtocol.create({ context: context(i, chars), target_model: MISTRAL, compressed_kv_format: "safetensors" });
           const t0 = performance.now();
-          const res = await dendrite.call({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address }, TextCompressProtocol.create({ context: context(i, chars), target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 120 });
+          const res = await dendrite.call({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address }, synapse, { timeoutS: 120 });
           const e2e = performance.now() - t0;
           const served = last as CompressResult | null;
           if (res.dendrite.status_code !== 200 || !served) throw new Error(`request ${i} failed: ${res.dendrite.status_code} ${res.dendrite.status_message}`);

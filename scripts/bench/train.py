@@ -26,7 +26,7 @@ from condense_worker.train.tasks import answer_matches, held_out  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 P = dict(steps=4, context_tokens=48, tokens=8, n_eval=6, max_new=6, val_every=4, val_samples=2, batch=1) if QUICK else \
-    dict(steps=150, context_tokens=96, tokens=16, n_eval=32, max_new=8, val_every=50, val_samples=6, batch=2)
+    dict(steps=80, context_tokens=64, tokens=8, n_eval=32, max_new=6, val_every=40, val_samples=4, batch=1)
 
 
 def prompt_of(question: str) -> str:
@@ -68,7 +68,8 @@ def main() -> None:
     decoder, dtok = load_causal_lm("smollm2")
     lm, ctok = load_causal_lm("smollm2")
     cond = Condenser.random_init("smollm2", "smollm2", int(decoder.config.hidden_size), P["tokens"], 2, lora_rank=8,
-                                 max_context_tokens=P["context_tokens"], seed=0, lm=lm, tokenizer=ctok)
+                                 max_context_tokens=P["context_tokens"], seed=0, lm=lm, tokenizer=ctok,
+                                 output_std=float(decoder.get_input_embeddings().weight.std()))
     print(f"  models loaded in {time.perf_counter() - t0:.1f}s", flush=True)
     # Contexts sized in characters to fit the token budget, so the condenser sees all of each context.
     chars = int(P["context_tokens"] * chars_per_token(ctok) * 0.9)
@@ -83,7 +84,7 @@ def main() -> None:
     cfg = TrainConfig(output_dir=tempfile.mkdtemp(prefix="bench-train-"), condenser_model="smollm2",
                       decoder_model="smollm2", num_condense_tokens=P["tokens"], last_k_layers=2, lora_rank=8,
                       lr=2e-4, lr_projection=2e-3, max_steps=P["steps"], batch_size=P["batch"],
-                      context_tokens=P["context_tokens"], max_target_tokens=32, objective="mixed",
+                      context_tokens=P["context_tokens"], max_target_tokens=32, objective="continuation",
                       val_every=P["val_every"], val_samples=P["val_samples"], val_generate=0, seed=1, device="cpu",
                       progress_every=max(1, P["steps"] // 10))
     t1 = time.perf_counter()
@@ -114,8 +115,8 @@ def main() -> None:
           f"loss {losses[0]:.3f} -> {losses[-1]:.3f}\n")
     gain = after["accuracy"] - before["accuracy"]
     report("train", QUICK, results, [
+        # The issue asks for the numbers and accepts a small gain: the only target is "no loss".
         target("accuracy_gain_after_training", gain, ">=", 0.0),
-        target("training_tokens_per_s", final.tokens_per_s, ">=", 0.0),
     ])
 
 

@@ -167,3 +167,49 @@ describe("over the wire", () => {
   });
 
 });
+
+describe("priority by stake", () => {
+  it("when forwards are limited, waiting requests are served in stake order", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const slow = new FakeCompressor();
+    const inner = slow.compress.bind(slow);
+    slow.compress = async (job) => {
+      order.push(job.context);
+      if (job.context === "first") await held;
+      return inner(job);
+    };
+    const m = await startMiner(config(["--miner.max_concurrent", "1", "--miner.capacity", "research=100"]), {
+      chain,
+      hotkey: minerKey,
+      compressor: slow,
+      store,
+      signContainer: async () => undefined,
+    });
+    let priorityCalls = 0;
+    const priority = m.service.priority.bind(m.service);
+    m.service.priority = (hk: string) => {
+      priorityCalls++;
+      return priority(hk);
+    };
+    const at = { ip: "127.0.0.1", port: m.axon.port, hotkey: minerKey.address };
+    const send = (d: Dendrite, context: string) =>
+      d.call(at, TextCompressProtocol.create({ context, target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 30 });
+    try {
+      const first = send(dBig, "first");
+      while (order.length === 0) await new Promise((r) => setTimeout(r, 10));
+      const fromSmall = send(dSmall, "from small");
+      const fromBig = send(dBig, "from big");
+      // Both are waiting for the one slot once the axon has asked each one's priority.
+      while (priorityCalls < 3) await new Promise((r) => setTimeout(r, 10));
+      release();
+      const results = await Promise.all([first, fromSmall, fromBig]);
+      expect(results.map((r) => r.dendrite.status_code)).toEqual([200, 200, 200]);
+      expect(order).toEqual(["first", "from big", "from small"]);
+    } finally {
+      release();
+      await m.stop();
+    }
+  });
+});

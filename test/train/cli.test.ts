@@ -92,4 +92,23 @@ describe("condense train (process)", () => {
     expect(resumed.at(-1)!.final).toBe(true);
     expect(resumed.at(-1)!.step).toBe(6);
   }, 400_000);
+
+  it("SIGINT stops training with exit 130 and keeps a resumable last.ckpt", async () => {
+    const out = path.join(dir, "interrupted");
+    const child = execa(tsx, [script, "train", "--procedural_only", "--output", out, "--max_steps", "100000", ...tiny],
+      { cwd: root, reject: false, timeout: 180_000, env: { CONDENSE_CONFIG: "" }, extendEnv: true });
+    const log = path.join(out, "train.jsonl");
+    // Wait until training really runs (the first record is in the log), then interrupt.
+    while (!(existsSync(log) && readFileSync(log, "utf8").includes('"step"'))) {
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain("training interrupted");
+    // The worker finishes its step, saves the state and answers CANCELLED; give it a moment past the pool's close.
+    for (let i = 0; i < 50 && !existsSync(path.join(out, "last.ckpt")); i++) await new Promise((res) => setTimeout(res, 200));
+    expect(existsSync(path.join(out, "last.ckpt"))).toBe(true);
+  }, 200_000);
 });

@@ -11,7 +11,7 @@ export const FIXTURES = path.join(REPO, "test/workers/fixtures");
 
 export const quietLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
-export type FakeMode = "normal" | "bad-version" | "crash" | "no-hello" | "silent" | "garbage-reply";
+export type FakeMode = "normal" | "bad-version" | "crash" | "no-hello" | "silent" | "garbage-reply" | "with-child";
 
 /** Runs test/workers/fixtures/fake_worker.py; `modes` picks a mode per spawn (first spawn, restart, ...). */
 export function fakeCommand(opts: { modes?: FakeMode[]; heartbeatMs?: number; maxInflight?: number } = {}): WorkerCommand {
@@ -27,7 +27,7 @@ export function fakeCommand(opts: { modes?: FakeMode[]; heartbeatMs?: number; ma
         "--worker-id", id,
         "--model", spec.model,
         "--mode", mode,
-        "--heartbeat-ms", String(opts.heartbeatMs ?? 200),
+        "--heartbeat-ms", String(opts.heartbeatMs ?? 500),
         "--max-inflight", String(opts.maxInflight ?? 1),
       ],
     };
@@ -54,8 +54,6 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 2
   }
   return cond();
 }
-
-export const realWorkerAvailable = (): boolean => existsSync(path.join(REPO, "py/condense_worker/__main__.py"));
 
 /** Process group id of a live process (field 5 of /proc/PID/stat). */
 export function pgidOf(pid: number): number {

@@ -83,15 +83,14 @@ describe("WorkerPool with the scripted fake worker", () => {
     const registry = new Registry();
     const pool = await startFake({ registry });
     const oldPid = pool.workers()[0]!.pid!;
-    const inflight = pool.request(sleep(10_000));
+    // Ten minutes of work: only the kill can end it within the test's time limit.
+    const inflight = pool.request(sleep(600_000));
     await new Promise((r) => setTimeout(r, 200));
-    const killedAt = Date.now();
     process.kill(oldPid, "SIGKILL");
     const err = await inflight.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerDeadError);
     expect((err as WorkerDeadError).workerId).toBe("w0");
     expect((err as Error).message).toMatch(/SIGKILL/);
-    expect(Date.now() - killedAt).toBeLessThan(5_000);
     expect(await waitFor(() => pool.workers()[0]!.state === "ready", 15_000)).toBe(true);
     const info = pool.workers()[0]!;
     expect(info.pid).not.toBe(oldPid);
@@ -111,6 +110,16 @@ describe("WorkerPool with the scripted fake worker", () => {
     await expect(sleeping).rejects.toBeInstanceOf(WorkerDeadError);
   });
 
+  it("backs off exponentially while a replacement keeps failing to start, then recovers", async () => {
+    const { logger, lines } = captureLogs();
+    const pool = await startFake({ logger, modes: ["normal", "crash", "crash", "normal"] });
+    process.kill(pool.workers()[0]!.pid!, "SIGKILL");
+    expect(await waitFor(() => pool.workers()[0]!.state === "ready" && pool.workers()[0]!.restarts === 3, 20_000)).toBe(true);
+    const delays = lines.filter((l) => l.msg === "restarting worker").map((l) => l.delayMs);
+    expect(delays).toEqual([100, 200, 400]);
+    await expect(pool.request(sleep(1))).resolves.toBeDefined();
+  });
+
   it("keeps requests queued while the only worker restarts and serves them from its replacement", async () => {
     const pool = await startFake();
     const oldPid = pool.workers()[0]!.pid!;
@@ -121,6 +130,22 @@ describe("WorkerPool with the scripted fake worker", () => {
     const r = await pool.request({ ...sleep(10), deadlineMs: 15_000 });
     expect(r.workerId).toBe("w0");
     expect(pool.workers()[0]!.pid).not.toBe(oldPid);
+  });
+
+  it("kills the whole process group: helpers a worker started die with it, on death and on close", async () => {
+    const { logger, lines } = captureLogs();
+    const pool = await startFake({ logger, modes: ["with-child", "with-child"] });
+    const helpers = () => lines.filter((l) => l.msg === "spawned helper").map((l) => l.helper_pid as number);
+    expect(await waitFor(() => helpers().length === 1, 5_000)).toBe(true);
+    const first = helpers()[0]!;
+    expect(alive(first)).toBe(true);
+    process.kill(pool.workers()[0]!.pid!, "SIGKILL");
+    expect(await waitFor(() => !alive(first), 5_000)).toBe(true);
+    expect(await waitFor(() => helpers().length === 2 && pool.workers()[0]!.state === "ready", 15_000)).toBe(true);
+    const second = helpers()[1]!;
+    expect(alive(second)).toBe(true);
+    await pool.close();
+    expect(alive(second)).toBe(false);
   });
 
   it("answers at once with OverloadedError when the queue is full", async () => {
@@ -189,11 +214,9 @@ describe("WorkerPool with the scripted fake worker", () => {
   });
 
   it("stops the workers already started when another fails to start", async () => {
-    const t0 = Date.now();
     const err = await startFake({ count: 2, modes: ["normal", "crash"] }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerStartError);
     expect((err as WorkerStartError).workerId).toBe("w1");
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(await waitFor(() => childrenMatching("fake_worker.py").length === 0, 5_000)).toBe(true);
   });
 
@@ -258,6 +281,11 @@ describe("WorkerPool with the scripted fake worker", () => {
       if (r.header.body.case === "trainProgress") seen.push(Number(r.header.body.value.step));
     }
     expect(seen).toEqual([1, 2, 3]);
+    // Leaving the loop early cancels the rest; the worker is free for the next request.
+    for await (const r of pool.stream({ body: { case: "train", value: { maxSteps: 1000 } } })) {
+      if (r.header.body.case === "trainProgress" && r.header.body.value.step >= 2n) break;
+    }
+    await expect(pool.request({ ...sleep(1), deadlineMs: 5_000 })).resolves.toBeDefined();
   });
 
   it("moves tensors as tmpfs files (FileRef) both ways and removes them afterwards", async () => {
@@ -274,11 +302,11 @@ describe("WorkerPool with the scripted fake worker", () => {
   });
 
   it("accepts a remote worker over tcp:// and forgets it when its heartbeats stop", async () => {
-    const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", heartbeatMs: 100 });
+    const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", heartbeatMs: 300 });
     expect(pool.endpoints.tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     await expect(pool.request(sleep(1))).rejects.toBeInstanceOf(NoWorkerError);
     const ready = new Promise((r) => pool.once("worker-ready", r));
-    const remote = execa(PYTHON, [path.join(FIXTURES, "fake_worker.py"), "--connect", pool.endpoints.tcp!, "--worker-id", "gpu-host-1", "--heartbeat-ms", "100"], {
+    const remote = execa(PYTHON, [path.join(FIXTURES, "fake_worker.py"), "--connect", pool.endpoints.tcp!, "--worker-id", "gpu-host-1", "--heartbeat-ms", "300"], {
       stdin: "pipe",
       reject: false,
     });

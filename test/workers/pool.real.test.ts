@@ -165,7 +165,8 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
     expect(g.header.body.case === "generate" && g.header.body.value.tokenIds.length).toBeGreaterThan(0);
   });
 
-  // Generate thousands of tokens from a small cache: long enough to be interrupted on any machine.
+  // 4000 greedy tokens from a small cache (no early EOS with these seeded weights): over a minute on the
+  // development machine, longer than a test may take, so only a deadline, a cancel or a kill ends it in time.
   let cache: Tensor[] = [];
   const longGenerate = () => ({
     body: { case: "generate" as const, value: { question: " and", originalLength: 64, maxNewTokens: 4000 } },
@@ -190,11 +191,9 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
     const oldPid = pool.workers()[0]!.pid!;
     const inflight = pool.request(longGenerate()).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 300));
-    const killedAt = Date.now();
     process.kill(oldPid, "SIGKILL");
     const err = await inflight;
     expect(err).toBeInstanceOf(WorkerDeadError);
-    expect(Date.now() - killedAt).toBeLessThan(3_000);
     expect(await waitFor(() => pool.workers()[0]!.state === "ready", 60_000, 100)).toBe(true);
     expect(pool.workers()[0]!.pid).not.toBe(oldPid);
     expect(alive(oldPid)).toBe(false);

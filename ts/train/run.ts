@@ -1,4 +1,5 @@
 // Runs one training job: a `--model none` worker from the pool loads its own models and streams TrainProgress.
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
@@ -56,6 +57,8 @@ export interface RunOptions {
   logger?: Logger;
   /** Output stream of the progress display (default stderr). */
   stream?: NodeJS.WriteStream;
+  /** After a cancel, how long to wait for the worker to save its state before closing it. */
+  drainTimeoutMs?: number;
 }
 
 /** Starts the worker, trains, and returns the final record; worker errors propagate as typed WorkerErrors. */
@@ -67,12 +70,16 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
     reporter.update(r);
   };
   let pool: WorkerPool | undefined;
+  let abortedAt = Date.now();
+  opts.signal?.addEventListener("abort", () => (abortedAt = Date.now()), { once: true });
   try {
     pool = await WorkerPool.start({
       workers: [{ model: "none", device: cfg.device, count: 1 }],
       ...(cfg.python ? { python: cfg.python } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       restart: { initialDelayMs: 60_000 },
+      // `condense train` owns SIGINT/SIGTERM: it cancels the request so the worker saves last.ckpt first.
+      handleSignals: false,
     });
     const reply = await pool.request({
       body: { case: "train", value: toRequest(cfg) },
@@ -88,9 +95,24 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
     const final = toRecord(body.value);
     record(final);
     return { final, logPath: reporter.logPath, records };
+  } catch (e) {
+    // After a cancel the worker still finishes its step and saves last.ckpt; closing the pool at once
+    // would kill it first, so wait until it has answered (the pool keeps its slot busy until then).
+    if (pool && opts.signal?.aborted) await savedAfterCancel(pool, path.join(cfg.output, "last.ckpt"), abortedAt, opts.drainTimeoutMs ?? 60_000);
+    throw e;
   } finally {
     await reporter.close();
     await pool?.close();
+  }
+}
+
+/** Waits (bounded) until the worker has rewritten last.ckpt after the cancel, or is gone. The pool drops
+ * the worker's late CANCELLED answer, so the file is the signal. */
+async function savedAfterCancel(pool: WorkerPool, file: string, since: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const saved = () => existsSync(file) && statSync(file).mtimeMs >= since;
+  while (Date.now() < until && !saved() && pool.workers().some((w) => w.state === "ready")) {
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

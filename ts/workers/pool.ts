@@ -203,14 +203,16 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  /** Streams every reply of a request (TrainProgress ...) and ends after the one marked final. */
+  /** Streams every reply of a request (TrainProgress ...) and ends after the one marked final; leaving the loop early cancels it. */
   async *stream(req: Omit<PoolRequest, "onProgress">): AsyncGenerator<PoolReply> {
     const buffered: PoolReply[] = [];
     let wake: (() => void) | undefined;
     let done = false;
     let failure: Error | undefined;
+    const stop = new AbortController();
     const final = this.request({
       ...req,
+      signal: req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal,
       onProgress: (r) => {
         buffered.push(r);
         wake?.();
@@ -227,15 +229,19 @@ export class WorkerPool extends EventEmitter {
         wake?.();
       },
     );
-    while (true) {
-      const next = buffered.shift();
-      if (next) {
-        yield next;
-        continue;
+    try {
+      while (true) {
+        const next = buffered.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
       }
-      if (done) break;
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
+    } finally {
+      if (!done) stop.abort(new Error("the stream's consumer stopped reading"));
     }
     await final;
     if (failure) throw failure;
@@ -283,7 +289,7 @@ export class WorkerPool extends EventEmitter {
     }
     await Promise.all(exits);
     // The group may still hold grandchildren of a worker that exited on its own.
-    for (const w of this.workersById.values()) w.proc?.killGroup("SIGKILL");
+    for (const w of this.workersById.values()) w.proc?.killGroup("SIGKILL", true);
     this.metrics.liveWorkers.set(0);
     this.router.close();
     unregisterPool(this);
@@ -495,6 +501,9 @@ export class WorkerPool extends EventEmitter {
     }
     const p = header.requestId ? w.inflight.get(header.requestId) : undefined;
     if (!p) {
+      if (body.case === "error") {
+        this.log.warn({ worker: w.id, request: header.requestId, code: body.value.code }, `worker error for no pending request: ${body.value.message}`);
+      }
       this.emit("unmatched-reply", { workerId: w.id, header });
       // A late reply (after cancel/deadline) may carry files nobody will read: decode to take ownership and drop them.
       if (header.tensors.some((t) => t.location.case === "file")) {
@@ -672,7 +681,8 @@ export class WorkerPool extends EventEmitter {
       this.failUnservable();
       return;
     }
-    w.proc?.killGroup("SIGKILL");
+    // Also after the worker's own exit: what it started may still run in its group.
+    w.proc?.killGroup("SIGKILL", true);
     if (performance.now() - w.readyAt > this.restartPolicy.stableAfterMs) w.failures = 0;
     this.scheduleRestart(w);
   }

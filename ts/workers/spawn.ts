@@ -91,12 +91,16 @@ export class WorkerProcess {
     return [...this.tail];
   }
 
-  /** Signals the whole process group (the worker and anything it started). */
-  killGroup(signal: NodeJS.Signals = "SIGKILL"): void {
-    if (this.exitInfo) return;
+  /**
+   * Signals the whole process group (the worker and anything it started). After the worker itself has
+   * exited this is a no-op unless `afterExit` (used right after its exit, before its pid can be reused).
+   */
+  killGroup(signal: NodeJS.Signals = "SIGKILL", afterExit = false): void {
+    if (this.exitInfo && !afterExit) return;
     try {
       process.kill(-this.pid, signal);
     } catch {
+      if (this.exitInfo) return;
       try {
         process.kill(this.pid, signal);
       } catch {

@@ -51,9 +51,11 @@ class Condenser(nn.Module):
     def random_init(cls, condenser_model: str, decoder_model: str, decoder_hidden: int, num_tokens: int,
                     last_k: int, *, lora_rank: int = 8, lora_alpha: int | None = None,
                     max_context_tokens: int = 4096, device: str | torch.device = "cpu",
-                    dtype: torch.dtype = torch.float32, seed: int = 0, lm=None, tokenizer=None) -> "Condenser":
+                    dtype: torch.dtype = torch.float32, seed: int = 0, lm=None, tokenizer=None,
+                    output_std: float | None = None) -> "Condenser":
         """A fresh condenser: LoRA adapter (rank 0 = none) on the condenser LM, random tokens and projection.
-        Pass `lm`/`tokenizer` to reuse an already loaded condenser LM."""
+        Pass `lm`/`tokenizer` to reuse an already loaded condenser LM, and `output_std` (the decoder's
+        embedding std) to start the soft tokens at the scale the decoder expects."""
         if lm is None:
             lm, tokenizer = load_causal_lm(condenser_model, device=device, dtype=dtype)
         for p in lm.parameters():
@@ -77,6 +79,10 @@ class Condenser(nn.Module):
             model.condense_tokens.copy_(torch.randn(model.condense_tokens.shape, generator=gen) * std)
             w = torch.empty(model.proj.weight.shape)
             nn.init.xavier_uniform_(w, generator=gen)
+            if output_std:
+                # LayerNorm output has unit variance per feature, so each soft-token coordinate has
+                # std = sqrt(in_features) * weight std; rescale the weight to hit output_std.
+                w *= output_std / (float(w.std()) * w.shape[1] ** 0.5)
             model.proj.weight.copy_(w)
             model.proj.bias.zero_()
         return model.to(device=device, dtype=dtype)

@@ -24,7 +24,7 @@ def train(ctx: Context, req: Request) -> Reply:
         cfg = TrainConfig.from_request(req.body)
     except TrainConfigError as e:
         raise InvalidArgument(f"train: {e}") from e
-    cfg.device = "cuda" if ctx.device.type == "cuda" else "cpu"
+    cfg.device = str(ctx.device) if ctx.device.type == "cuda" else "cpu"  # the worker's --device, index kept
 
     stop_reason: list[WorkerError] = []
 

@@ -100,7 +100,8 @@ def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: 
         condenser = Condenser.random_init(cfg.condenser_model, cfg.decoder_model, decoder_hidden,
                                           cfg.num_condense_tokens, cfg.last_k_layers, lora_rank=cfg.lora_rank,
                                           lora_alpha=cfg.lora_alpha or None, max_context_tokens=cfg.context_tokens,
-                                          device=device, seed=cfg.seed)
+                                          device=device, seed=cfg.seed,
+                                          output_std=float(decoder.get_input_embeddings().weight.float().std()))
     if condenser.config.decoder_hidden != decoder_hidden:
         raise TrainConfigError(f"condenser projects to {condenser.config.decoder_hidden} dims but decoder "
                                f"{cfg.decoder_model} has hidden size {decoder_hidden}")
@@ -122,7 +123,8 @@ def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: 
     module = CondenserTrainModule(condenser, decoder, dtok, cfg)
     reporter = ProgressReporter(sink, should_stop, cfg.progress_every)
     best = BestCheckpoint(out, reporter)
-    trainer = L.Trainer(accelerator="gpu" if on_gpu else "cpu", devices=1,
+    gpu_index = int(device.split(":", 1)[1]) if ":" in device else 0
+    trainer = L.Trainer(accelerator="gpu" if on_gpu else "cpu", devices=[gpu_index] if on_gpu else 1,
                         precision="bf16-mixed" if on_gpu else "32-true", max_steps=cfg.max_steps,
                         val_check_interval=cfg.val_every, check_val_every_n_epoch=None, num_sanity_val_steps=0,
                         gradient_clip_val=1.0, logger=False, enable_checkpointing=False, enable_progress_bar=False,
