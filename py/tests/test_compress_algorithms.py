@@ -13,7 +13,7 @@ from condense_worker.decoding import prefill
 from condense_worker.models import load_model
 
 CONTEXT = "<s> [INST] " + " ".join(f"Sentence {i} tells that item {i * 7 % 13} sits in box {i % 5}." for i in range(12))
-KV_ALGOS = ("knorm", "snapkv", "expected_attention", "tova", "streaming_llm", "kvzip")
+KV_ALGOS = ("knorm", "snapkv", "expected_attention", "tova", "streaming_llm", "kvzip", "kvzip_shared")
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +131,21 @@ def test_kvzip_pins_sinks_and_leaves_the_prefill_untouched(tiny, ids):
     assert float(scores[..., 4:].std()) > 0
     res = compress(model, tok, CONTEXT, "kvzip", {"target_tokens": 20, "sink_tokens": 4})
     assert bool((res.kept_positions[..., :4] == torch.arange(4)).all())
+
+
+def test_kvzip_shared_keeps_one_token_set_built_from_the_kvzip_scores(tiny, ids):
+    model, tok, _ = tiny
+    from condense_worker.compress import algorithm_scores, shared_token_scores
+    res = compress(model, tok, CONTEXT, "kvzip_shared", {"ratio": 0.75, "sink_tokens": 4})
+    pos = res.kept_positions
+    assert bool((pos == pos[0, 0]).all())  # every layer and head keeps the same tokens
+    pre = captured_prefill(model, ids, capture=False)
+    per_head = algorithm_scores(model, tok, pre, "kvzip", CompressParams(sink_tokens=4), kept=res.kept_tokens)
+    token_score = per_head.amax(dim=1).mean(dim=0)  # max over heads, mean over layers
+    expected = token_score.topk(res.kept_tokens).indices.sort().values
+    assert torch.equal(pos[0, 0], expected)
+    assert torch.equal(shared_token_scores(per_head)[-1, -1], token_score)
+    assert bool((pos[0, 0, :4] == torch.arange(4)).all())  # sinks survive the averaging
 
 
 def test_kvzip_chunked_replay_scores_every_token(tiny, ids):

@@ -7,14 +7,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import os from "node:os";
 import path from "node:path";
-import yargs from "yargs";
 import { pino } from "pino";
 import { Metadata, TextCompressProtocol } from "../../ts/bittensor/protocols.js";
 import { cryptoReady } from "../../ts/bittensor/signing.js";
 import { DevChain } from "../../ts/chain/devchain.js";
-import { addOptions, resolveConfig } from "../../ts/config/index.js";
 import { Dendrite } from "../../ts/dendrite/index.js";
-import { MINER_OPTIONS, MinerConfigSchema } from "../../ts/miner/config.js";
+import { minerConfigFromArgs } from "../../ts/miner/config.js";
 import { startMiner } from "../../ts/miner/miner.js";
 import type { CompressResult } from "../../ts/miner/service.js";
 import { S3Store, startS3Server } from "../../ts/storage/index.js";
@@ -24,8 +22,8 @@ import { report, target, type Target } from "./lib/report.js";
 const quick = process.argv.includes("--quick");
 // SmolLM2-135M computes for seconds per request on 2 shared cores: fewer and shorter requests in quick mode.
 const MODELS = [
-  { model: "tiny:llama", requests: quick ? 4 : 16, chars: 7000 },
-  { model: "smollm2", requests: quick ? 2 : 8, chars: quick ? 2500 : 7000 },
+  { model: "tiny:llama", requests: quick ? 3 : 16, chars: 7000 },
+  { model: "smollm2", requests: quick ? 2 : 8, chars: quick ? 2000 : 7000 },
 ];
 const WARMUP = 1;
 const NETUID = 1;
@@ -71,7 +69,7 @@ async function main(): Promise<void> {
       });
       const args = ["--netuid", String(NETUID), "--subtensor.network", "dev", "--axon.port", "0", "--axon.ip", "127.0.0.1", "--model", model,
         "--miner.allow_stand_in", "--miner.min_stake", "0", "--miner.work_dir", path.join(dir, "work"), "--storage.sweep_interval_s", "0"];
-      const cfg = resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv: addOptions(yargs(args), MINER_OPTIONS).parseSync() as Record<string, unknown>, env: {} });
+      const cfg = minerConfigFromArgs(args);
       let last: CompressResult | null = null;
       process.stdout.write(`[miner] ${model}: starting worker and miner...\n`);
       const miner = await startMiner(cfg, { chain, hotkey: minerKey, store, logger: pino({ level: "error" }), onCompressed: (r) => (last = r) });

@@ -69,7 +69,7 @@ def main() -> None:
     lm, ctok = load_causal_lm("smollm2")
     cond = Condenser.random_init("smollm2", "smollm2", int(decoder.config.hidden_size), P["tokens"], 2, lora_rank=8,
                                  max_context_tokens=P["context_tokens"], seed=0, lm=lm, tokenizer=ctok,
-                                 output_std=float(decoder.get_input_embeddings().weight.std()))
+                                 output_std=float(decoder.get_input_embeddings().weight.detach().std()))
     print(f"  models loaded in {time.perf_counter() - t0:.1f}s", flush=True)
     # Contexts sized in characters to fit the token budget, so the condenser sees all of each context.
     chars = int(P["context_tokens"] * chars_per_token(ctok) * 0.9)

@@ -49,10 +49,16 @@ describe("condense miner (process)", () => {
   });
 
   it("a missing wallet is a clear error, not a stack trace", async () => {
-    const r = await run(["--wallet.path", dir, "--wallet.name", "absent"]);
+    const r = await run(["--wallet.path", dir, "--wallet.name", "absent", "--axon.external_ip", "203.0.113.5"]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("absent");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("on finney, a loopback external address is refused before anything starts", async () => {
+    const r = await run(["--axon.ip", "127.0.0.1"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("axon.external_ip");
   });
 
   it("the dev network cannot be dialled from a standalone miner", async () => {

@@ -5,6 +5,7 @@ import yargs from "yargs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, addOptions, chainEndpoint, envName, externalAddress, logLevel, resolveConfig } from "../../ts/config/index.js";
 import { MINER_OPTIONS, MinerConfigSchema } from "../../ts/miner/config.js";
+import { withAwsCredentialFallback } from "../../ts/storage/config.js";
 
 const parse = (args: string[]) => addOptions(yargs(args), MINER_OPTIONS).parseSync() as Record<string, unknown>;
 const resolve = (args: string[], env: NodeJS.ProcessEnv = {}, configFile?: string) =>
@@ -87,6 +88,9 @@ describe("miner config", () => {
     expect(e6.issues[0]!.key).toBe("wallet.name");
     const e7 = errorOf(() => resolve(["--storage.s3.bucket", "Bad_Bucket"], {}));
     expect(e7.issues[0]!.key).toBe("storage.s3.bucket");
+    const e8 = errorOf(() => resolve(["--wallet", "mywallet"]));
+    expect(e8.issues[0]).toMatchObject({ key: "wallet", value: "mywallet" });
+    expect(e8.message).toContain("--wallet.<name>");
   });
 
   it("a bad config file is a ConfigError naming it", async () => {
@@ -101,5 +105,14 @@ describe("miner config", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("S3 credentials", () => {
+  it("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY fill the keys; CONDENSE_ ones win", () => {
+    const env = withAwsCredentialFallback({ AWS_ACCESS_KEY_ID: "aws-id", AWS_SECRET_ACCESS_KEY: "aws-secret", CONDENSE_STORAGE_S3_SECRET_KEY: "mine" });
+    const c = resolve(["--storage.kind", "s3"], env);
+    expect(c.storage.s3.access_key).toBe("aws-id");
+    expect(c.storage.s3.secret_key).toBe("mine");
   });
 });

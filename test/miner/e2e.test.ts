@@ -4,15 +4,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import yargs from "yargs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TextCompressProtocol } from "../../ts/bittensor/protocols.js";
 import { cryptoReady } from "../../ts/bittensor/signing.js";
 import { DevChain } from "../../ts/chain/devchain.js";
-import { addOptions, resolveConfig } from "../../ts/config/index.js";
 import { contextSha256, readContainerHeader, verifyContainerData } from "../../ts/container/index.js";
 import { Dendrite } from "../../ts/dendrite/index.js";
-import { MINER_OPTIONS, MinerConfigSchema } from "../../ts/miner/config.js";
+import { minerConfigFromArgs } from "../../ts/miner/config.js";
 import { startMiner, type RunningMiner } from "../../ts/miner/miner.js";
 import { WorkerPoolCompressor } from "../../ts/miner/compressor.js";
 import { S3Store, startS3Server, type S3Server } from "../../ts/storage/index.js";
@@ -35,7 +33,7 @@ function cfg(extra: string[]) {
   const args = ["--netuid", String(NETUID), "--subtensor.network", "dev", "--axon.port", "0", "--axon.ip", "127.0.0.1", "--model", "tiny:llama",
     "--miner.allow_stand_in", "--miner.min_stake", "1", "--miner.work_dir", path.join(dir, "work"), "--storage.sweep_interval_s", "0",
     "--storage.http.host", "127.0.0.1", "--storage.http.port", "0", "--storage.http.dir", path.join(dir, "store"), "--logging.level", "warn", ...extra];
-  return resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv: addOptions(yargs(args), MINER_OPTIONS).parseSync() as Record<string, unknown>, env: {} });
+  return minerConfigFromArgs(args);
 }
 
 async function download(url: string, name: string): Promise<string> {

@@ -33,7 +33,7 @@ describe("planMiner: cross-field checks at start", () => {
   it("unknown tiers and capacities for unserved tiers are ConfigErrors naming the key", () => {
     const e = (() => {
       try {
-        planMiner(cfgOf(["--miner.tiers", "research", "universal", "--miner.capacity", "inference_1=5"]));
+        planMiner(cfgOf(["--miner.tiers", "research", "universal", "--miner.capacity", "inference_1=5", "--axon.external_ip", "203.0.113.5"]));
       } catch (err) {
         return err as ConfigError;
       }
@@ -45,8 +45,15 @@ describe("planMiner: cross-field checks at start", () => {
   it("a stand-in without the flag is a ConfigError on the model key", () => {
     expect(() => planMiner(cfgOf(["--model", "tiny:llama", "--subtensor.network", "dev"]))).toThrow(/model: .*allow_stand_in/s);
   });
+  it("on finney and test a loopback external address is refused at start", () => {
+    expect(() => planMiner(cfgOf(["--axon.ip", "0.0.0.0"]))).toThrow(/axon\.external_ip/);
+    expect(() => planMiner(cfgOf(["--subtensor.network", "test", "--axon.external_ip", "127.0.0.1"]))).toThrow(/axon\.external_ip/);
+    expect(planMiner(cfgOf(["--axon.external_ip", "203.0.113.5"])).models).toHaveLength(1);
+    expect(planMiner(cfgOf(["--subtensor.network", "local"])).models).toHaveLength(1);
+  });
+
   it("capacity defaults to the tier's requests per epoch", () => {
-    const p = planMiner(cfgOf(["--miner.tiers", "research", "inference_0", "--miner.capacity", "research=50"]));
+    const p = planMiner(cfgOf(["--miner.tiers", "research", "inference_0", "--miner.capacity", "research=50", "--axon.external_ip", "203.0.113.5"]));
     expect(p.capacity).toEqual({ research: 50, inference_0: 1024 });
     expect(p.models).toEqual([{ target: MISTRAL, workerModel: MISTRAL, standIn: false }]);
   });

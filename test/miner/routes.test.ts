@@ -3,13 +3,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import yargs from "yargs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Metadata, TextCompressProtocol } from "../../ts/bittensor/protocols.js";
 import { DevChain } from "../../ts/chain/devchain.js";
-import { addOptions, resolveConfig } from "../../ts/config/index.js";
 import { Dendrite } from "../../ts/dendrite/index.js";
-import { MINER_OPTIONS, MinerConfigSchema, type MinerConfig } from "../../ts/miner/config.js";
+import { minerConfigFromArgs, type MinerConfig } from "../../ts/miner/config.js";
 import { MinerStartError, startMiner, type RunningMiner } from "../../ts/miner/miner.js";
 import { HttpStore } from "../../ts/storage/index.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
@@ -40,7 +38,7 @@ function config(extra: string[] = []): MinerConfig {
     "--miner.capacity", "research=20", "--miner.work_dir", path.join(dir, "work"), "--storage.sweep_interval_s", "0",
     "--logging.level", "silent", ...extra,
   ];
-  return resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv: addOptions(yargs(args), MINER_OPTIONS).parseSync() as Record<string, unknown>, env: {} });
+  return minerConfigFromArgs(args);
 }
 
 const target = () => ({ ip: "127.0.0.1", port: miner.axon.port, hotkey: minerKey.address });
@@ -83,6 +81,20 @@ describe("miner start-up", () => {
     const mg = await chain.metagraph(NETUID);
     const ax = mg.axons[miner.uid]!;
     expect(ax).toMatchObject({ ip: "127.0.0.1", port: miner.axon.port, isServing: true });
+  });
+
+  it("serves Prometheus metrics when asked to", async () => {
+    const m = await startMiner(config(["--miner.metrics_port", "0"]), { chain, hotkey: minerKey, compressor, store, signContainer: async () => undefined });
+    try {
+      expect(m.metricsPort).not.toBeNull();
+      const dm = new Dendrite({ wallet: big });
+      await dm.call({ ip: "127.0.0.1", port: m.axon.port, hotkey: minerKey.address }, TextCompressProtocol.create({ context: "m", target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS: 10 });
+      dm.close();
+      const text = await (await fetch(`http://127.0.0.1:${m.metricsPort}/metrics`)).text();
+      expect(text).toContain('condense_miner_requests_total{tier="research",outcome="ok"} 1');
+    } finally {
+      await m.stop();
+    }
   });
 
   it("a second start with the same endpoint skips the extrinsic (no rate-limit error)", async () => {

@@ -7,7 +7,8 @@ import { MinerError } from "../../ts/miner/errors.js";
 import { MinerService, type MinerServiceOptions } from "../../ts/miner/service.js";
 import { HttpStore, StorageError, type ObjectStore } from "../../ts/storage/index.js";
 import { SEED_TIERS } from "../../ts/tiers/index.js";
-import { NoWorkerError, OverloadedError, WorkerDeadError } from "../../ts/workers/errors.js";
+import { DeadlineExceededError, NoWorkerError, OverloadedError, WorkerDeadError } from "../../ts/workers/errors.js";
+import { toAxonError } from "../../ts/miner/routes.js";
 import { FakeCompressor, eventually, metagraphOf } from "./helpers.js";
 
 const MISTRAL = "mistralai/Mistral-7B-Instruct-v0.2";
@@ -203,6 +204,11 @@ describe("compress: failures", () => {
     expect(dead.message).toContain("w0");
     compressor.failWith = new OverloadedError(8, 8);
     expect((await refusal(s.compress("big", { format: "safetensors", context: "c", target_model: MISTRAL }))).status).toBe(429);
+    compressor.failWith = new DeadlineExceededError("r1", 1000, "w0");
+    const late = await refusal(s.compress("big", { format: "safetensors", context: "e", target_model: MISTRAL }));
+    expect(late.code).toBe("deadline_exceeded");
+    expect(toAxonError(late).status).toBe(503); // the axon's status set has no 504
+    expect(toAxonError(new MinerError("rate_limited", "x")).status).toBe(429);
     compressor.failWith = new Error("boom");
     expect((await refusal(s.compress("big", { format: "safetensors", context: "d", target_model: MISTRAL }))).code).toBe("compress_failed");
   });

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -46,6 +47,19 @@ describe("HttpStore", () => {
     expect((await tail.arrayBuffer()).byteLength).toBe(3);
     const bad = await fetch(url, { headers: { range: "bytes=20000-" } });
     expect(bad.status).toBe(416);
+  });
+
+  it("copies a file from another filesystem (tmpfs) when a hard link is impossible", async () => {
+    const shm = existsSync("/dev/shm") ? await mkdtemp("/dev/shm/httpstore-src-") : await mkdtemp(path.join(os.tmpdir(), "httpstore-src-"));
+    try {
+      const src = path.join(shm, "c.bin");
+      await writeFile(src, Buffer.from("from tmpfs"));
+      await store.put("x/from-shm.bin", { path: src });
+      await rm(src);
+      expect(await (await fetch(await store.url("x/from-shm.bin"))).text()).toBe("from tmpfs");
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 
   it("refuses tampered signatures, expired URLs, unknown keys and path escapes", async () => {

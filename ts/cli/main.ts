@@ -24,7 +24,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .help()
     .fail((msg, err, y) => {
       if (err) throw err;
-      process.stderr.write(`${y.help ? "" : ""}error: ${msg}\n`);
+      y.showHelp();
+      process.stderr.write(`\nerror: ${msg}\n`);
       process.exit(2);
     });
   for (const c of await loadCommands()) cli = cli.command(c);

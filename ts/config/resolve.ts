@@ -126,6 +126,14 @@ export function resolveConfig<S extends z.ZodType>(opts: ResolveOptions<S>): z.o
       origin.set(s.key, `env ${name}`);
     }
   }
+  // `--wallet x` (a value for a section) is a mistake for `--wallet.name x`; say so instead of ignoring it.
+  const sections = new Set(opts.specs.flatMap((s) => s.key.split(".").slice(0, -1).map((_, i, p) => p.slice(0, i + 1).join("."))));
+  const misplaced = [...sections].filter((k) => {
+    const v = getPath(argv, k);
+    return v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v));
+  });
+  if (misplaced.length)
+    throw new ConfigError(misplaced.map((k) => ({ key: k, message: `--${k} is a group of flags; use --${k}.<name>`, value: getPath(argv, k), source: `flag --${k}` })));
   for (const s of opts.specs) {
     const v = getPath(argv, s.key);
     if (v !== undefined) {

@@ -2,8 +2,10 @@
 // --storage.*, validated by one schema at start (errors name the key, the value and its source).
 import os from "node:os";
 import path from "node:path";
+import yargs from "yargs";
 import { z } from "zod";
-import { BITTENSOR_OPTIONS, type OptionSpec } from "../config/options.js";
+import { BITTENSOR_OPTIONS, addOptions, type OptionSpec } from "../config/options.js";
+import { resolveConfig } from "../config/resolve.js";
 import { BittensorConfigShape } from "../config/schema.js";
 import { STORAGE_OPTIONS, StorageConfigSchema } from "../storage/config.js";
 
@@ -23,6 +25,7 @@ export const MINER_OPTIONS: readonly OptionSpec[] = [
   { key: "miner.budget_floor", type: "number", describe: "smallest per-validator budget per period" },
   { key: "miner.sync_interval_s", type: "number", describe: "metagraph resync interval, seconds" },
   { key: "miner.max_concurrent", type: "number", describe: "compress requests handled at once; more wait in stake order (default: 2 per worker)" },
+  { key: "miner.metrics_port", type: "number", describe: "serve Prometheus metrics at http://<axon.ip>:PORT/metrics (unset = off)" },
   { key: "miner.work_dir", type: "string", describe: "folder (tmpfs) where workers write containers before upload" },
   { key: "model", type: "string", describe: "worker model spec (HF id, local dir, tiny:llama, smollm2); default: the target model" },
   { key: "workers", type: "number", describe: "number of local compression workers" },
@@ -54,6 +57,7 @@ export const MinerSectionSchema = z
     budget_floor: z.number().int().min(0).default(10),
     sync_interval_s: z.number().int().min(5).default(600),
     max_concurrent: z.number().int().min(1).max(1024).optional(),
+    metrics_port: z.number().int().min(0).max(65535).optional(),
     work_dir: z.string().min(1).optional(),
   })
   .prefault({})
@@ -69,3 +73,9 @@ export const MinerConfigSchema = z.strictObject({
 });
 
 export type MinerConfig = z.output<typeof MinerConfigSchema>;
+
+/** Parses `condense miner` flags given as a list (localnet, tests, benchmarks); throws ConfigError. */
+export function minerConfigFromArgs(args: readonly string[], env: NodeJS.ProcessEnv = {}): MinerConfig {
+  const argv = addOptions(yargs([...args]), MINER_OPTIONS).parseSync() as Record<string, unknown>;
+  return resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv, env });
+}

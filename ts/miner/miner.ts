@@ -1,11 +1,12 @@
 // `condense miner` assembled: config -> tiers and models -> wallet -> chain (registered?) -> storage ->
 // worker pool -> axon -> serve_axon on chain (skipped when unchanged) -> metagraph resync and sweep timers.
 import type { Logger } from "pino";
+import { Registry } from "prom-client";
 import { pino } from "pino";
 import { Axon } from "../axon/axon.js";
 import { ChainError } from "../chain/errors.js";
 import type { Chain } from "../chain/types.js";
-import { ConfigError } from "../config/resolve.js";
+import { ConfigError, type ConfigIssue } from "../config/resolve.js";
 import { chainEndpoint, externalAddress, logLevel } from "../config/schema.js";
 import { signContainer } from "../container/signature.js";
 import { openStore } from "../storage/config.js";
@@ -20,6 +21,8 @@ import type { MinerConfig } from "./config.js";
 import { PythonLegacyExporter, type LegacyExporter } from "./legacy.js";
 import { ModelMapError, resolveServedModels, type ServedModel } from "./models.js";
 import { attachMinerRoutes } from "./routes.js";
+import { MinerMetrics } from "./metrics.js";
+import { startMetricsServer } from "./metrics-server.js";
 import { MinerService, type CompressResult } from "./service.js";
 
 export class MinerStartError extends Error {
@@ -47,6 +50,8 @@ export interface RunningMiner {
   chain: Chain;
   hotkey: Keypair;
   uid: number;
+  /** Port of the /metrics server, or null when --miner.metrics_port is unset. */
+  metricsPort: number | null;
   /** Re-reads the metagraph now (also runs every --miner.sync_interval_s) and retries a rate-limited serve. */
   sync(): Promise<void>;
   /** Whether the chain holds this axon's endpoint (false while serve_axon is rate-limited). */
@@ -64,14 +69,17 @@ export function planMiner(cfg: MinerConfig): { tiers: TierTable; models: ServedM
     throw e;
   }
   const known = Object.keys(tiers.tiers);
-  const issues = [];
+  const issues: ConfigIssue[] = [];
   for (const [i, t] of cfg.miner.tiers.entries())
     if (!known.includes(t)) issues.push({ key: `miner.tiers.${i}`, message: `unknown tier (known: ${known.join(", ")})`, value: t });
   for (const t of Object.keys(cfg.miner.capacity))
     if (!cfg.miner.tiers.includes(t)) issues.push({ key: "miner.capacity", message: `capacity for tier '${t}', which is not served`, value: t });
-  if (issues.length) throw new ConfigError(issues);
-  const tierModels = cfg.miner.tiers.flatMap((t) => tiers.tiers[t]!.supporting_models);
-  let models: ServedModel[];
+  // The chain refuses loopback and unspecified addresses; a public network needs the real one up front.
+  const ext = externalAddress(cfg.axon);
+  if ((cfg.subtensor.network === "finney" || cfg.subtensor.network === "test") && /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(ext.ip))
+    issues.push({ key: "axon.external_ip", message: `the chain does not accept ${ext.ip}; set the address validators reach this machine at`, value: ext.ip });
+  const tierModels = cfg.miner.tiers.filter((t) => known.includes(t)).flatMap((t) => tiers.tiers[t]!.supporting_models);
+  let models: ServedModel[] = [];
   try {
     models = resolveServedModels({
       targets: cfg.miner.targets,
@@ -81,9 +89,10 @@ export function planMiner(cfg: MinerConfig): { tiers: TierTable; models: ServedM
       network: cfg.subtensor.network,
     });
   } catch (e) {
-    if (e instanceof ModelMapError) throw new ConfigError([{ key: e.message.split(":")[0]!, message: e.message.slice(e.message.indexOf(":") + 2) }]);
-    throw e;
+    if (!(e instanceof ModelMapError)) throw e;
+    issues.push({ key: e.message.split(":")[0]!, message: e.message.slice(e.message.indexOf(":") + 2) });
   }
+  if (issues.length) throw new ConfigError(issues);
   const capacity: Record<string, number> = {};
   for (const t of cfg.miner.tiers) capacity[t] = cfg.miner.capacity[t] ?? tiers.tiers[t]!.requests_per_epoch;
   return { tiers, models, capacity };
@@ -118,11 +127,12 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
     const store = deps.store ?? (await openStore(cfg.storage, ext.ip));
     if (!deps.store) cleanups.push(() => store.close());
 
+    const registry = new Registry();
     let compressor = deps.compressor;
     if (!compressor) {
       const workerModel = plan.models[0]!.workerModel;
       log.info({ model: workerModel, workers: cfg.workers, device: cfg.device }, "starting compression workers");
-      const pool = await WorkerPool.start({ workers: [{ model: workerModel, device: cfg.device, count: cfg.workers }], logger: log.child({ part: "pool" }) });
+      const pool = await WorkerPool.start({ workers: [{ model: workerModel, device: cfg.device, count: cfg.workers }], logger: log.child({ part: "pool" }), registry });
       cleanups.push(() => pool.close());
       compressor = new WorkerPoolCompressor(pool);
     }
@@ -142,6 +152,7 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       callers: { minStake: cfg.miner.min_stake, requirePermit: cfg.miner.require_permit, whitelist: cfg.miner.whitelist },
       budgetFloor: cfg.miner.budget_floor,
       logger: log.child({ part: "miner" }),
+      metrics: new MinerMetrics(registry),
       ...(deps.onCompressed ? { onCompressed: deps.onCompressed } : {}),
       ...(cfg.miner.legacy_npy ? { legacy: deps.legacy ?? new PythonLegacyExporter() } : {}),
     });
@@ -158,9 +169,11 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
     // A restart on a new endpoint within ServingRateLimit blocks of the last serve is refused by the chain;
     // the miner keeps running and retries at each sync instead of failing to start.
     let served = false;
+    // A @polkadot/keyring pair: @polkadot/api's signAndSend signs extrinsics with it (typed signature).
+    const chainSigner = hotkey.toKeyringPair();
     const serve = async () => {
       try {
-        const tx = await chain.serveAxon(hotkey, { netuid: cfg.netuid, ip: published.ip, port: published.port, protocol: 4 });
+        const tx = await chain.serveAxon(chainSigner, { netuid: cfg.netuid, ip: published.ip, port: published.port, protocol: 4 });
         served = true;
         log.info({ uid, ...published, extrinsic: tx ? `included in block ${tx.block}` : "skipped (chain already has this endpoint)" }, "axon served");
       } catch (e) {
@@ -186,7 +199,13 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       });
       cleanups.push(stopSweep);
     }
-    log.info({ uid, hotkey: hotkey.address, tiers: cfg.miner.tiers, storage: store.kind, port: bound.port }, "miner ready");
+    let metricsPort: number | null = null;
+    if (cfg.miner.metrics_port !== undefined) {
+      const m = await startMetricsServer(registry, cfg.axon.ip, cfg.miner.metrics_port);
+      cleanups.push(() => m.close());
+      metricsPort = m.port;
+    }
+    log.info({ uid, hotkey: hotkey.address, tiers: cfg.miner.tiers, storage: store.kind, port: bound.port, metricsPort }, "miner ready");
     return {
       service,
       axon,
@@ -194,6 +213,7 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       chain,
       hotkey,
       uid,
+      metricsPort,
       sync: resync,
       get served() {
         return served;

@@ -11,14 +11,14 @@ import { StorageError } from "../storage/errors.js";
 import type { ObjectStore } from "../storage/types.js";
 import type { TierTable } from "../tiers/index.js";
 import { BudgetLedger, type TierBudgetPolicy } from "./budget.js";
-import type { Compressor } from "./compressor.js";
+import type { CompressOutcome, Compressor } from "./compressor.js";
 import { MinerError } from "./errors.js";
 import { LegacyExportError, wantsLegacy, type LegacyExporter } from "./legacy.js";
 import { mapComputeError } from "./map-errors.js";
 import { MinerMetrics } from "./metrics.js";
 import type { ServedModel } from "./models.js";
 import { CallerRegistry, type CallerPolicy } from "./permits.js";
-import { selectTier } from "./tier-select.js";
+import { selectTier, type TierChoice } from "./tier-select.js";
 
 export interface MinerServiceOptions {
   tiers: TierTable;
@@ -171,115 +171,34 @@ export class MinerService {
 
   private async serve(hotkey: string, req: CompressRequestIn, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<CompressResult> {
     const t0 = performance.now();
-    const admitted = this.blacklist(hotkey);
-    if (admitted.blocked) throw new MinerError(admitted.code, admitted.reason);
-    if (typeof req.context !== "string" || req.context.length === 0) throw new MinerError("bad_request", "context must be a non-empty string");
-    if (typeof req.target_model !== "string" || req.target_model.length === 0) throw new MinerError("bad_request", "target_model must be a non-empty string");
-    if (req.tier !== undefined && req.tier !== null && req.tier !== "" && typeof req.tier !== "string") throw new MinerError("bad_request", "tier must be a string");
-    const requested = typeof req.tier === "string" && req.tier !== "" ? req.tier : undefined;
-    if (req.format !== undefined && req.format !== null && !["", "npy", "safetensors"].includes(req.format as string))
-      throw new MinerError("bad_request", `compressed_kv_format must be "safetensors" or "npy", got ${JSON.stringify(req.format)}`);
-    const legacy = wantsLegacy(req.format);
-    if (legacy && !this.opts.legacy) throw new MinerError("bad_request", "this miner does not export the legacy .npy format; ask for compressed_kv_format \"safetensors\"");
-    const choice = selectTier(this.opts.tiers, this.opts.servedTiers, this.opts.models, req.context, req.target_model, requested);
-
-    const took = this.ledger.consume(choice.name, hotkey);
-    if (!took.ok) throw new MinerError(took.code, took.reason);
-    if (!this.opts.compressor.available()) {
-      this.ledger.refund(choice.name, hotkey);
-      throw new MinerError("pool_unavailable", "no compression worker is ready");
-    }
-    const sha = contextSha256(req.context);
+    const { choice, legacy, sha } = this.admit(hotkey, req);
     const validateMs = performance.now() - t0;
     const timeoutMs = opts.timeoutMs ?? choice.tier.timeout_s * 1000;
     const key = `${choice.name}/${sha.slice(0, 16)}-${randomUUID()}.${legacy ? "npy" : "safetensors"}`;
     const file = path.join(this.opts.workDir, `${randomUUID()}.safetensors`);
     const npyFile = `${file}.npy`;
-    this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true }).then(() => undefined);
     try {
-      await this.workDirReady;
-    } catch (e) {
-      this.workDirReady = null;
-      throw new MinerError("compress_failed", `cannot create work_dir ${this.opts.workDir}: ${(e as Error).message}`, { cause: e });
-    }
-    try {
-      let outcome;
-      try {
-        outcome = await this.opts.compressor.compress(
-          {
-            context: req.context,
-            targetModel: choice.served.target,
-            algorithm: this.opts.algorithm,
-            ratio: this.opts.ratio,
-            minTokens: choice.tier.min_condensed_tokens,
-            maxTokens: choice.tier.max_condensed_tokens,
-            outputPath: file,
-            minerHotkey: this.opts.hotkey,
-          },
-          { deadlineMs: Math.max(1000, timeoutMs - 250), ...(opts.signal ? { signal: opts.signal } : {}) },
-        );
-      } catch (e) {
-        const err = mapComputeError(e);
-        if (err.code === "pool_unavailable") this.ledger.refund(choice.name, hotkey);
-        throw err;
-      }
-      if (outcome.contextSha256 && outcome.contextSha256 !== sha)
-        throw new MinerError("compress_failed", `worker bound the container to ${outcome.contextSha256}, expected ${sha}`);
-      const tSign = performance.now();
-      try {
-        await this.opts.signContainer(outcome.path);
-      } catch (e) {
-        throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
-      }
-      const tExport = performance.now();
-      let upload = { path: outcome.path, bytes: outcome.bytes };
-      if (legacy) {
-        try {
-          const bytes = await this.opts.legacy!.toNpy(outcome.path, npyFile, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: Math.max(1000, timeoutMs) });
-          upload = { path: npyFile, bytes };
-        } catch (e) {
-          throw new MinerError("compress_failed", e instanceof LegacyExportError ? e.message : `legacy export failed: ${(e as Error).message}`, { cause: e });
-        }
-      }
-      const tUp = performance.now();
-      // Presigning needs no network round trip and does not depend on the upload: run it alongside.
-      const urlP = this.opts.store.url(key).then((u) => ({ u, at: performance.now() }));
-      urlP.catch(() => undefined); // observed below; never an unhandled rejection when the put fails first
-      try {
-        await this.opts.store.put(key, { path: upload.path }, { contentType: "application/octet-stream", ...(opts.signal ? { signal: opts.signal } : {}) });
-      } catch (e) {
-        if (e instanceof StorageError && e.code === "unavailable") throw new MinerError("storage_unavailable", e.message, { cause: e });
-        throw new MinerError("storage_failed", e instanceof Error ? e.message : String(e), { cause: e });
-      }
-      const tUrl = performance.now();
-      let url: string;
-      try {
-        url = (await urlP).u;
-      } catch (e) {
-        throw new MinerError("storage_failed", `cannot make a URL for ${key}: ${(e as Error).message}`, { cause: e });
-      }
+      const outcome = await this.produce(hotkey, choice, req.context as string, file, sha, timeoutMs, opts.signal);
+      const published = await this.publish(key, outcome, legacy ? npyFile : null, timeoutMs, opts.signal);
       const tEnd = performance.now();
       const timings: PhaseTimings = {
         validate_ms: validateMs,
         queue_ms: outcome.queueMs ?? 0,
         compute_ms: outcome.computeMs,
         serialize_ms: outcome.serializeMs,
-        sign_ms: tExport - tSign,
-        export_ms: tUp - tExport,
-        upload_ms: tUrl - tUp,
-        url_ms: tEnd - tUrl,
+        ...published.timings,
         total_ms: tEnd - t0,
       };
-      this.log.info({ tier: choice.name, caller: hotkey, kept: outcome.keptTokens, bytes: outcome.bytes, key, ms: Math.round(timings.total_ms) }, "compressed");
+      this.log.info({ tier: choice.name, caller: hotkey, kept: outcome.keptTokens, bytes: published.bytes, key, ms: Math.round(timings.total_ms) }, "compressed");
       const result: CompressResult = {
-        compressed_kv_url: url,
+        compressed_kv_url: published.url,
         format: legacy ? "npy" : "safetensors",
         tier: choice.name,
         target_model: choice.served.target,
         context_sha256: sha,
         kept_tokens: outcome.keptTokens,
         original_tokens: outcome.originalTokens,
-        bytes: upload.bytes,
+        bytes: published.bytes,
         key,
         timings,
       };
@@ -289,5 +208,106 @@ export class MinerService {
       // Cleanup is off the response path; a failure to delete is logged, never thrown.
       for (const f of [file, npyFile]) void rm(f, { force: true }).catch((e: unknown) => this.log.warn({ file: f, err: String(e) }, "cannot delete work file"));
     }
+  }
+
+  /** Everything answered without compute: identity (403), fields and tier (400), budget (429), workers (503). */
+  private admit(hotkey: string, req: CompressRequestIn): { choice: TierChoice; legacy: boolean; sha: string } {
+    const admitted = this.blacklist(hotkey);
+    if (admitted.blocked) throw new MinerError(admitted.code, admitted.reason);
+    if (typeof req.context !== "string" || req.context.length === 0) throw new MinerError("bad_request", "context must be a non-empty string");
+    if (typeof req.target_model !== "string" || req.target_model.length === 0) throw new MinerError("bad_request", "target_model must be a non-empty string");
+    if (req.tier !== undefined && req.tier !== null && req.tier !== "" && typeof req.tier !== "string") throw new MinerError("bad_request", "tier must be a string");
+    if (req.format !== undefined && req.format !== null && !["", "npy", "safetensors"].includes(req.format as string))
+      throw new MinerError("bad_request", `compressed_kv_format must be "safetensors" or "npy", got ${JSON.stringify(req.format)}`);
+    const legacy = wantsLegacy(req.format);
+    if (legacy && !this.opts.legacy) throw new MinerError("bad_request", 'this miner does not export the legacy .npy format; ask for compressed_kv_format "safetensors"');
+    const requested = typeof req.tier === "string" && req.tier !== "" ? req.tier : undefined;
+    const choice = selectTier(this.opts.tiers, this.opts.servedTiers, this.opts.models, req.context, req.target_model, requested);
+    const took = this.ledger.consume(choice.name, hotkey);
+    if (!took.ok) throw new MinerError(took.code, took.reason);
+    if (!this.opts.compressor.available()) {
+      this.ledger.refund(choice.name, hotkey);
+      throw new MinerError("pool_unavailable", "no compression worker is ready");
+    }
+    return { choice, legacy, sha: contextSha256(req.context) };
+  }
+
+  /** Runs the compression: the worker writes the container to `file`, bound to `sha`. */
+  private async produce(hotkey: string, choice: TierChoice, context: string, file: string, sha: string, timeoutMs: number, signal?: AbortSignal): Promise<CompressOutcome> {
+    this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true }).then(() => undefined);
+    try {
+      await this.workDirReady;
+    } catch (e) {
+      this.workDirReady = null;
+      throw new MinerError("compress_failed", `cannot create work_dir ${this.opts.workDir}: ${(e as Error).message}`, { cause: e });
+    }
+    let outcome: CompressOutcome;
+    try {
+      outcome = await this.opts.compressor.compress(
+        {
+          context,
+          targetModel: choice.served.target,
+          algorithm: this.opts.algorithm,
+          ratio: this.opts.ratio,
+          minTokens: choice.tier.min_condensed_tokens,
+          maxTokens: choice.tier.max_condensed_tokens,
+          outputPath: file,
+          minerHotkey: this.opts.hotkey,
+        },
+        { deadlineMs: Math.max(1000, timeoutMs - 250), ...(signal ? { signal } : {}) },
+      );
+    } catch (e) {
+      const err = mapComputeError(e);
+      if (err.code === "pool_unavailable") this.ledger.refund(choice.name, hotkey);
+      throw err;
+    }
+    if (outcome.contextSha256 && outcome.contextSha256 !== sha)
+      throw new MinerError("compress_failed", `worker bound the container to ${outcome.contextSha256}, expected ${sha}`);
+    return outcome;
+  }
+
+  /** Signs the container, exports the legacy .npy when asked (`npyFile`), uploads, and makes the URL. */
+  private async publish(
+    key: string,
+    outcome: CompressOutcome,
+    npyFile: string | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ url: string; bytes: number; timings: Pick<PhaseTimings, "sign_ms" | "export_ms" | "upload_ms" | "url_ms"> }> {
+    const tSign = performance.now();
+    try {
+      await this.opts.signContainer(outcome.path);
+    } catch (e) {
+      throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
+    }
+    const tExport = performance.now();
+    let upload = { path: outcome.path, bytes: outcome.bytes };
+    if (npyFile) {
+      try {
+        const bytes = await this.opts.legacy!.toNpy(outcome.path, npyFile, { ...(signal ? { signal } : {}), timeoutMs: Math.max(1000, timeoutMs) });
+        upload = { path: npyFile, bytes };
+      } catch (e) {
+        throw new MinerError("compress_failed", e instanceof LegacyExportError ? e.message : `legacy export failed: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    const tUp = performance.now();
+    // Presigning needs no network round trip and does not depend on the upload: run it alongside.
+    const urlP = this.opts.store.url(key);
+    urlP.catch(() => undefined); // observed below; never an unhandled rejection when the put fails first
+    try {
+      await this.opts.store.put(key, { path: upload.path }, { contentType: "application/octet-stream", ...(signal ? { signal } : {}) });
+    } catch (e) {
+      if (e instanceof StorageError && e.code === "unavailable") throw new MinerError("storage_unavailable", e.message, { cause: e });
+      throw new MinerError("storage_failed", e instanceof Error ? e.message : String(e), { cause: e });
+    }
+    const tUrl = performance.now();
+    let url: string;
+    try {
+      url = await urlP;
+    } catch (e) {
+      throw new MinerError("storage_failed", `cannot make a URL for ${key}: ${(e as Error).message}`, { cause: e });
+    }
+    const tEnd = performance.now();
+    return { url, bytes: upload.bytes, timings: { sign_ms: tExport - tSign, export_ms: tUp - tExport, upload_ms: tUrl - tUp, url_ms: tEnd - tUrl } };
   }
 }

@@ -70,6 +70,14 @@ export const StorageConfigSchema = z
 
 export type StorageConfig = z.output<typeof StorageConfigSchema>;
 
+/** The AWS SDK's usual variables fill the S3 keys when the CONDENSE_ ones are not set. */
+export function withAwsCredentialFallback(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (out["CONDENSE_STORAGE_S3_ACCESS_KEY"] === undefined && env["AWS_ACCESS_KEY_ID"]) out["CONDENSE_STORAGE_S3_ACCESS_KEY"] = env["AWS_ACCESS_KEY_ID"];
+  if (out["CONDENSE_STORAGE_S3_SECRET_KEY"] === undefined && env["AWS_SECRET_ACCESS_KEY"]) out["CONDENSE_STORAGE_S3_SECRET_KEY"] = env["AWS_SECRET_ACCESS_KEY"];
+  return out;
+}
+
 /** Opens the configured store. `defaultHost` fills the HTTP store's public URL (the axon's external ip). */
 export async function openStore(cfg: StorageConfig, defaultHost = "127.0.0.1"): Promise<ObjectStore> {
   if (cfg.kind === "s3") {

@@ -4,5 +4,5 @@ export { StorageError, classifyStorageError, checkKey, type StorageErrorCode } f
 export { S3Store, type S3StoreOptions } from "./s3.js";
 export { HttpStore, type HttpStoreOptions } from "./http.js";
 export { startSweeper, type SweeperOptions } from "./sweeper.js";
-export { STORAGE_OPTIONS, StorageConfigSchema, openStore, type StorageConfig } from "./config.js";
+export { STORAGE_OPTIONS, StorageConfigSchema, openStore, withAwsCredentialFallback, type StorageConfig } from "./config.js";
 export { startS3Server, type S3Server } from "./local-s3.js";

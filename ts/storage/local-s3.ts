@@ -29,7 +29,11 @@ export async function startS3Server(timeoutMs = 30_000): Promise<S3Server> {
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
+  // A test or benchmark that dies before stop() must not leave the server behind.
+  const onExit = () => child.kill("SIGKILL");
+  process.once("exit", onExit);
   const stop = async () => {
+    process.removeListener("exit", onExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((r) => child.once("exit", () => r()));
     child.kill("SIGTERM");

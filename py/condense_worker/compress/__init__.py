@@ -9,18 +9,20 @@ Public API (other modules code against this):
     captured_prefill / algorithm_scores / select_from_prefill: score many algorithms on one prefill.
 
 Algorithms: full, streaming_llm, knorm, snapkv, expected_attention, tova (kvpress scorers with our own
-equal-per-head top-k), kvzip (reconstruction scores, exportable), soft_token (Condenser soft tokens fed to
-the decoder), activation_beacon (a local Activation Beacon checkpoint; GPU hosts only). See docs/compression.md.
+equal-per-head top-k), kvzip (reconstruction scores, equal per-head top-k), kvzip_shared (the same scores,
+one token set for all layers and heads), soft_token (Condenser soft tokens fed to the decoder),
+activation_beacon (a local Activation Beacon checkpoint; GPU hosts only). See docs/compression.md.
 """
-from .api import algorithm_scores, compress, select_from_prefill, tokenize_context
+from .api import algorithm_scores, compress, select_from_prefill, shared_token_scores, tokenize_context
 from .budget import kept_token_budget
 from .prefill import CapturedPrefill, captured_prefill
-from .types import (ALGORITHMS, KV_SCORER_ALGORITHMS, CheckpointNotFound, CompressError, CompressParams,
-                    CompressResult, InvalidCompressArgument, UnsupportedAlgorithm, UnsupportedCheckpoint)
+from .types import (ALGORITHMS, KV_SCORER_ALGORITHMS, KVZIP_ALGORITHMS, CheckpointNotFound, CompressError,
+                    CompressParams, CompressResult, InvalidCompressArgument, UnsupportedAlgorithm,
+                    UnsupportedCheckpoint)
 
 __all__ = [
-    "ALGORITHMS", "KV_SCORER_ALGORITHMS", "CapturedPrefill", "CheckpointNotFound", "CompressError",
-    "CompressParams", "CompressResult", "InvalidCompressArgument", "UnsupportedAlgorithm",
+    "ALGORITHMS", "KV_SCORER_ALGORITHMS", "KVZIP_ALGORITHMS", "CapturedPrefill", "CheckpointNotFound",
+    "CompressError", "CompressParams", "CompressResult", "InvalidCompressArgument", "UnsupportedAlgorithm",
     "UnsupportedCheckpoint", "algorithm_scores", "captured_prefill", "compress", "kept_token_budget",
-    "select_from_prefill", "tokenize_context",
+    "select_from_prefill", "shared_token_scores", "tokenize_context",
 ]

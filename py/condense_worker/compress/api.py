@@ -10,8 +10,8 @@ from .kvzip import kvzip_scores
 from .prefill import CapturedPrefill, captured_prefill
 from .scorers import press_scores
 from .topk import gather_layers, top_positions
-from .types import (ALGORITHMS, KV_SCORER_ALGORITHMS, CompressParams, CompressResult, InvalidCompressArgument,
-                    UnsupportedAlgorithm)
+from .types import (ALGORITHMS, KV_SCORER_ALGORITHMS, KVZIP_ALGORITHMS, CompressParams, CompressResult,
+                    InvalidCompressArgument, UnsupportedAlgorithm)
 
 
 def tokenize_context(tokenizer, context: str, add_special_tokens: bool = False) -> torch.Tensor:
@@ -61,10 +61,18 @@ def algorithm_scores(model, tokenizer, prefill: CapturedPrefill, algorithm: str,
     """`[L, H, T]` keep-scores of a KV algorithm on a prefill (the benchmark reuses one prefill)."""
     if algorithm in KV_SCORER_ALGORITHMS:
         return press_scores(model, prefill, algorithm, params, kept)
-    if algorithm == "kvzip":
-        return kvzip_scores(model, tokenizer, prefill, sink_tokens=params.sink_tokens,
-                            chunk_size=params.kvzip_chunk_size, check=check)
+    if algorithm in KVZIP_ALGORITHMS:
+        scores = kvzip_scores(model, tokenizer, prefill, sink_tokens=params.sink_tokens,
+                              chunk_size=params.kvzip_chunk_size, check=check)
+        return shared_token_scores(scores) if algorithm == "kvzip_shared" else scores
     raise UnsupportedAlgorithm(f"{algorithm} is not a KV scoring algorithm")
+
+
+def shared_token_scores(scores: torch.Tensor) -> torch.Tensor:
+    """One score per token for every layer and head: the max over heads (a token any head needs), averaged
+    over layers. Keeping one token set everywhere keeps whole tokens (all layers' keys and values of a
+    needle), which measured better than per-head sets on SmolLM2 (docs/benchmarks.md, quality)."""
+    return scores.amax(dim=1).mean(dim=0)[None, None].expand_as(scores)
 
 
 def select_from_prefill(model, tokenizer, prefill: CapturedPrefill, algorithm: str, params: CompressParams, *,

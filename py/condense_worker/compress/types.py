@@ -12,7 +12,8 @@ from ..errors import UnsupportedAlgorithm as _UnsupportedAlgorithm
 # Algorithms `compress` accepts. "kv" algorithms return per-layer key/value tensors with the same kept
 # count in every layer and head (a rectangular cache that serialises as one plain tensor per layer).
 KV_SCORER_ALGORITHMS = ("knorm", "snapkv", "expected_attention", "tova", "streaming_llm")
-ALGORITHMS = ("full", *KV_SCORER_ALGORITHMS, "kvzip", "soft_token", "activation_beacon")
+KVZIP_ALGORITHMS = ("kvzip", "kvzip_shared")
+ALGORITHMS = ("full", *KV_SCORER_ALGORITHMS, *KVZIP_ALGORITHMS, "soft_token", "activation_beacon")
 
 
 class CompressError(WorkerError):

@@ -101,7 +101,7 @@ def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: 
                                           cfg.num_condense_tokens, cfg.last_k_layers, lora_rank=cfg.lora_rank,
                                           lora_alpha=cfg.lora_alpha or None, max_context_tokens=cfg.context_tokens,
                                           device=device, seed=cfg.seed,
-                                          output_std=float(decoder.get_input_embeddings().weight.float().std()))
+                                          output_std=float(decoder.get_input_embeddings().weight.detach().float().std()))
     if condenser.config.decoder_hidden != decoder_hidden:
         raise TrainConfigError(f"condenser projects to {condenser.config.decoder_hidden} dims but decoder "
                                f"{cfg.decoder_model} has hidden size {decoder_hidden}")

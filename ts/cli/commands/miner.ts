@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import { addOptions } from "../../config/options.js";
 import { ConfigError, resolveConfig } from "../../config/resolve.js";
 import { MINER_OPTIONS, MinerConfigSchema } from "../../miner/config.js";
+import { withAwsCredentialFallback } from "../../storage/config.js";
 
 export const command: CommandModule = {
   command: "miner",
@@ -11,7 +12,7 @@ export const command: CommandModule = {
   handler: async (argv) => {
     let cfg;
     try {
-      cfg = resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv: argv as Record<string, unknown> });
+      cfg = resolveConfig({ schema: MinerConfigSchema, specs: MINER_OPTIONS, argv: argv as Record<string, unknown>, env: withAwsCredentialFallback(process.env) });
     } catch (e) {
       if (e instanceof ConfigError) {
         process.stderr.write(`${e.message}\n`);
@@ -24,7 +25,8 @@ export const command: CommandModule = {
     try {
       miner = await startMiner(cfg);
     } catch (e) {
-      if (e instanceof ConfigError || e instanceof MinerStartError || (e instanceof Error && e.name === "WalletError")) {
+      // Start-up refusals with a complete message: no stack trace needed.
+      if (e instanceof ConfigError || e instanceof MinerStartError || (e instanceof Error && ["WalletError", "StorageError", "ChainError", "WorkerStartError"].includes(e.name))) {
         process.stderr.write(`error: ${e.message}\n`);
         process.exit(2);
       }
