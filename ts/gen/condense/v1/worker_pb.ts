@@ -433,7 +433,7 @@ export type CompressRequest = Message<"condense.v1.CompressRequest"> & {
   targetModel: string;
 
   /**
-   * full, streaming_llm, knorm, snapkv, expected_attention, tova, kvzip, soft_token, activation_beacon
+   * full, streaming_llm, knorm, snapkv, expected_attention, tova, kvzip, kvzip_shared, soft_token, activation_beacon
    *
    * @generated from field: string algorithm = 3;
    */
