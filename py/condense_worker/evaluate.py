@@ -146,9 +146,65 @@ def greedy_same_question(model, contexts: Sequence[LoadedContext], question_ids:
     return out
 
 
+@torch.inference_mode()
+def greedy_many_questions(model, ctx: LoadedContext, questions: Sequence[torch.Tensor], max_new_tokens: int,
+                          eos_ids: set[int], check: Callable[[], None] | None = None) -> list[list[int]]:
+    """Several questions against ONE context in one batched decode. Questions are left-padded; the pads sit
+    between the cache and the question and are masked out, and each row's positions start at the
+    context's next position, so a row computes what its single decode computes (up to float rounding from
+    the different matrix shapes; `evaluate` therefore batches only when asked)."""
+    if not questions:
+        return []
+    rows = len(questions)
+    device = ctx.layers[0][0].device
+    kept = ctx.layers[0][0].shape[2]
+    width = max(int(q.shape[-1]) for q in questions)
+    pad_id = 0
+    ids = torch.full((rows, width), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros((rows, kept + width), dtype=torch.long, device=device)
+    mask[:, :kept] = 1
+    positions = torch.zeros((rows, width), dtype=torch.long, device=device)
+    lengths = []
+    for r, q in enumerate(questions):
+        q = q.reshape(-1).to(device)
+        n = int(q.shape[0])
+        lengths.append(n)
+        ids[r, width - n:] = q
+        mask[r, kept + width - n:] = 1
+        positions[r, width - n:] = torch.arange(ctx.next_position, ctx.next_position + n, device=device)
+    cache = cache_from_layers([(k.expand(rows, -1, -1, -1).contiguous(), v.expand(rows, -1, -1, -1).contiguous())
+                               for k, v in ctx.layers])
+    nxt = torch.tensor([ctx.next_position + n for n in lengths], device=device)
+    out: list[list[int]] = [[] for _ in range(rows)]
+    done = [False] * rows
+    inputs = ids
+    for _ in range(max_new_tokens):
+        if check is not None:
+            check()
+        logits = model(input_ids=inputs, attention_mask=mask, past_key_values=cache, position_ids=positions,
+                       use_cache=True, logits_to_keep=1).logits
+        tokens = logits[:, -1].argmax(dim=-1)
+        for r, t in enumerate(tokens.tolist()):
+            if not done[r]:
+                if t in eos_ids:
+                    done[r] = True
+                else:
+                    out[r].append(int(t))
+        if all(done):
+            break
+        inputs = tokens.unsqueeze(1)
+        positions = nxt.unsqueeze(1)
+        nxt = nxt + 1
+        mask = torch.cat([mask, mask.new_ones(rows, 1)], dim=1)
+    return out
+
+
 def evaluate(model, tokenizer, container, questions: Sequence[str], max_new_tokens: int = 64,
-             existence_chunks: Sequence[str] = (), *, check: Callable[[], None] | None = None) -> EvaluateResult:
-    """Greedy answers to already-formatted `questions` and yes/no verdicts for `existence_chunks`."""
+             existence_chunks: Sequence[str] = (), *, check: Callable[[], None] | None = None,
+             batch: bool = False) -> EvaluateResult:
+    """Greedy answers to already-formatted `questions` and yes/no verdicts for `existence_chunks`.
+    Sequential by default: each answer is then exactly the uncompressed decode's. `batch=True` answers all
+    prompts in one padded batched decode (faster on many prompts, equal up to float rounding)."""
     if max_new_tokens < 1:
         raise InvalidArgument(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     if any(not isinstance(q, str) or not q for q in questions):
@@ -158,18 +214,27 @@ def evaluate(model, tokenizer, container, questions: Sequence[str], max_new_toke
     cache = cache_from_layers(ctx.layers)
     eos = eos_token_ids(model, tokenizer)
 
-    def ask(text: str, limit: int) -> list[int]:
+    def ids_of(text: str) -> torch.Tensor:
         ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
         if ids.shape[1] == 0:
             raise InvalidArgument(f"question {text[:40]!r} tokenises to nothing")
-        return greedy_generate(model, cache, ids, original_length=ctx.next_position, max_new_tokens=limit,
+        return ids
+
+    def ask(text: str, limit: int) -> list[int]:
+        return greedy_generate(model, cache, ids_of(text), original_length=ctx.next_position, max_new_tokens=limit,
                                eos_ids=eos, check=check)
 
+    fmt = chat_format(tokenizer)
+    probes = [fmt.question(EXISTENCE_PROMPT.format(chunk=c)) for c in existence_chunks]
     with torch.inference_mode():
-        answer_ids = [ask(q, max_new_tokens) for q in questions]
-        fmt = chat_format(tokenizer)
-        replies = [tokenizer.decode(ask(fmt.question(EXISTENCE_PROMPT.format(chunk=c)), EXISTENCE_MAX_NEW_TOKENS),
-                                    skip_special_tokens=True) for c in existence_chunks]
+        if batch and len(questions) + len(probes) > 1:
+            answer_ids = greedy_many_questions(model, ctx, [ids_of(q) for q in questions], max_new_tokens, eos, check)
+            probe_ids = greedy_many_questions(model, ctx, [ids_of(p) for p in probes], EXISTENCE_MAX_NEW_TOKENS,
+                                              eos, check)
+        else:
+            answer_ids = [ask(q, max_new_tokens) for q in questions]
+            probe_ids = [ask(p, EXISTENCE_MAX_NEW_TOKENS) for p in probes]
+    replies = [tokenizer.decode(p, skip_special_tokens=True) for p in probe_ids]
     return EvaluateResult(answers=[tokenizer.decode(a, skip_special_tokens=True) for a in answer_ids],
                           answer_ids=answer_ids, existence=[existence_verdict(r) for r in replies],
                           existence_replies=replies, compute_ms=(time.perf_counter() - started) * 1000)

@@ -60,6 +60,11 @@ def test_compress_to_a_file_then_evaluate_it(worker, direct, tmp_path):
     assert list(ev.msg.evaluate.answers) == expected.answers
     assert list(ev.msg.evaluate.existence_replies) == expected.existence_replies
     assert list(ev.msg.evaluate.existence) == [v is True for v in expected.existence]
+    batched = worker.call("evaluate", pb.EvaluateRequest(container_path=path, questions=[QUESTION, "\n\nAnd?"],
+                                                         max_new_tokens=8, batch=True))
+    assert batched.kind == "evaluate", batched.msg
+    assert list(batched.msg.evaluate.answers) == evaluate(direct.model, direct.tokenizer, path,
+                                                          [QUESTION, "\n\nAnd?"], 8).answers
 
 
 def test_compress_as_a_frame_and_evaluate_from_a_frame(worker):

@@ -93,6 +93,19 @@ def test_batched_decode_across_caches_matches_one_at_a_time(tiny):
         greedy_same_question(model, [contexts[0], full], q, 4, eos)
 
 
+@pytest.mark.parametrize("algorithm", ["full", "kvzip_shared"])
+def test_batched_questions_match_sequential_answers(tiny, algorithm):
+    """Questions of different lengths in one left-padded batch give the sequential answers."""
+    model, tok = tiny
+    res = compress(model, tok, CONTEXT, algorithm, {"ratio": 0.5})
+    chunks = ["The red door opens at noon.", "A blue whale sings at night in the deep cold sea."]
+    sequential = evaluate(model, tok, res, QUESTIONS, 10, chunks)
+    batched = evaluate(model, tok, res, QUESTIONS, 10, chunks, batch=True)
+    assert len({len(_ids(tok, q)[0]) for q in QUESTIONS}) > 1  # the batch really needs padding
+    assert batched.answer_ids == sequential.answer_ids
+    assert batched.existence_replies == sequential.existence_replies
+
+
 def test_soft_token_container_evaluates_from_position_n(tiny, tmp_path):
     model, tok = tiny
     res = compress(model, tok, CONTEXT, "soft_token", {"checkpoint": "random:tiny:llama", "num_soft_tokens": 5},

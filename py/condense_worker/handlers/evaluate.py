@@ -56,6 +56,6 @@ def evaluate_handler(ctx: Context, req: Request) -> Reply:
         raise InvalidContainer(f"container was made for {container[1].target_model!r}, "
                                f"not {body.target_model!r}")
     result = evaluate(ctx.model, ctx.tokenizer, container, list(body.questions), limit,
-                      list(body.existence_chunks), check=ctx.check)
+                      list(body.existence_chunks), check=ctx.check, batch=body.batch)
     return Reply(pb.EvaluateReply(answers=result.answers, existence=[v is True for v in result.existence],
                                   compute_ms=result.compute_ms, existence_replies=result.existence_replies))

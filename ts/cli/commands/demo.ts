@@ -38,7 +38,7 @@ export const command: CommandModule<object, DemoArgs> = {
   describe: "Round trip through a Python worker: prefill a context, receive its KV cache, answer a question from it",
   builder: (y) =>
     y
-      .option("model", { type: "string", default: "tiny:llama", describe: "worker model spec (tiny:llama, smollm2, a directory, ...)" })
+      .option("model", { type: "string", default: "smollm2", describe: "worker model spec (tiny:llama, smollm2, a directory, ...)" })
       .option("device", { type: "string", default: "cpu" })
       .option("question", { type: "string", default: "What is the vault code?" })
       .option("max-new-tokens", { type: "number", default: 16 })

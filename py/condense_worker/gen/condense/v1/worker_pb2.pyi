@@ -221,18 +221,20 @@ class CompressRequest(_message.Message):
     def __init__(self, context: _Optional[str] = ..., target_model: _Optional[str] = ..., algorithm: _Optional[str] = ..., params: _Optional[_Union[CompressParams, _Mapping]] = ..., dtype: _Optional[_Union[DType, str]] = ..., output_path: _Optional[str] = ..., return_soft_embeddings: _Optional[bool] = ..., miner_hotkey: _Optional[str] = ..., add_special_tokens: _Optional[bool] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("container_path", "questions", "max_new_tokens", "existence_chunks", "target_model")
+    __slots__ = ("container_path", "questions", "max_new_tokens", "existence_chunks", "target_model", "batch")
     CONTAINER_PATH_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_NEW_TOKENS_FIELD_NUMBER: _ClassVar[int]
     EXISTENCE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     TARGET_MODEL_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     container_path: str
     questions: _containers.RepeatedScalarFieldContainer[str]
     max_new_tokens: int
     existence_chunks: _containers.RepeatedScalarFieldContainer[str]
     target_model: str
-    def __init__(self, container_path: _Optional[str] = ..., questions: _Optional[_Iterable[str]] = ..., max_new_tokens: _Optional[int] = ..., existence_chunks: _Optional[_Iterable[str]] = ..., target_model: _Optional[str] = ...) -> None: ...
+    batch: bool
+    def __init__(self, container_path: _Optional[str] = ..., questions: _Optional[_Iterable[str]] = ..., max_new_tokens: _Optional[int] = ..., existence_chunks: _Optional[_Iterable[str]] = ..., target_model: _Optional[str] = ..., batch: _Optional[bool] = ...) -> None: ...
 
 class TrainRequest(_message.Message):
     __slots__ = ("condenser_model", "decoder_model", "num_condense_tokens", "last_k_layers", "lora_rank", "lr", "lr_projection", "max_steps", "batch_size", "context_tokens", "objective", "data_path", "output_dir", "resume_from", "val_every", "seed", "gradient_checkpointing")
