@@ -3,12 +3,14 @@ one (final=true) is the reply. Training loads its own models, so a `--model none
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..errors import Cancelled, DeadlineExceeded, InvalidArgument, ModelLoadError, NotFound, UnsupportedModel, WorkerError
 from ..gen.condense.v1 import worker_pb2 as pb
-from ..condenser import CheckpointError
-from ..train import DataError, DataNotFound, Progress, TrainConfig, TrainConfigError, TrainingCancelled, run_training
 from . import Context, Reply, Request, handler
+
+if TYPE_CHECKING:
+    from ..train import Progress
 
 
 def to_proto(p: Progress) -> pb.TrainProgress:
@@ -20,6 +22,10 @@ def to_proto(p: Progress) -> pb.TrainProgress:
 
 @handler("train", needs_model=False)
 def train(ctx: Context, req: Request) -> Reply:
+    # Imported here: lightning costs every worker ~1.5 s at start, and most workers never train.
+    from ..condenser import CheckpointError
+    from ..train import DataError, DataNotFound, Progress, TrainConfig, TrainConfigError, TrainingCancelled, run_training
+
     try:
         cfg = TrainConfig.from_request(req.body)
     except TrainConfigError as e:
