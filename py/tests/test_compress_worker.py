@@ -109,3 +109,24 @@ def test_typed_errors(worker, tmp_path):
     # The worker is still serving after every error.
     ok = worker.call("compress", pb.CompressRequest(context=CONTEXT, algorithm="full"))
     assert ok.kind == "compress"
+
+
+def test_legacy_npy_written_alongside_the_container(worker, tmp_path):
+    from condense_worker.container import import_legacy_npy
+
+    path, npy = str(tmp_path / "c.safetensors"), str(tmp_path / "c.npy")
+    reply = worker.call("compress", pb.CompressRequest(
+        context=CONTEXT, target_model="test/target", algorithm="knorm", output_path=path, legacy_npy_path=npy,
+        params=pb.CompressParams(ratio=0.5), dtype=pb.DTYPE_F32, miner_hotkey=""))
+    assert reply.kind == "compress", reply.msg
+    layers, _ = read_container(path)
+    legacy = import_legacy_npy(npy)
+    assert reply.msg.compress.legacy_npy_bytes == (tmp_path / "c.npy").stat().st_size
+    assert len(legacy) == len(layers)
+    for (k, v), (lk, lv) in zip(layers, legacy):
+        assert lk.dtype == torch.float32 and lk.shape == k.shape
+        torch.testing.assert_close(lk, k, rtol=0, atol=0)
+        torch.testing.assert_close(lv, v, rtol=0, atol=0)
+    bad = worker.call("compress", pb.CompressRequest(context=CONTEXT, algorithm="knorm", legacy_npy_path=npy,
+                                                     params=pb.CompressParams(ratio=0.5)))
+    assert _error(bad).code == pb.ERROR_CODE_INVALID_ARGUMENT

@@ -13,6 +13,8 @@ export interface CompressJob {
   /** Where the worker writes the container (tmpfs). */
   outputPath: string;
   minerHotkey: string;
+  /** When set, the worker also writes the legacy float32 .npy here (legacy validators). */
+  legacyNpyPath?: string;
 }
 
 export interface CompressOutcome {
@@ -25,6 +27,8 @@ export interface CompressOutcome {
   queueMs?: number;
   computeMs: number;
   serializeMs: number;
+  /** Bytes of the legacy .npy written at `CompressJob.legacyNpyPath`; 0 or absent when none was written. */
+  legacyNpyBytes?: number;
 }
 
 export interface Compressor {
@@ -56,6 +60,7 @@ export class WorkerPoolCompressor implements Compressor {
           params: { ratio: job.ratio, minTokens: job.minTokens, maxTokens: job.maxTokens },
           outputPath: job.outputPath,
           minerHotkey: job.minerHotkey,
+          ...(job.legacyNpyPath ? { legacyNpyPath: job.legacyNpyPath } : {}),
         },
       },
       deadlineMs: opts.deadlineMs,
@@ -75,6 +80,7 @@ export class WorkerPoolCompressor implements Compressor {
       contextSha256: info.sha256Context,
       computeMs: r.computeMs,
       serializeMs: r.serializeMs,
+      legacyNpyBytes: Number(r.legacyNpyBytes),
       queueMs: Math.max(0, total - r.computeMs - r.serializeMs),
     };
   }

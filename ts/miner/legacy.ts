@@ -1,7 +1,7 @@
 // The subnet's legacy research-tier format: a float32 .npy [L, 2, 1, H, T, D] at a URL ending in ".npy".
-// The export itself lives in the worker package (condense_worker.container.legacy); the worker protocol
-// has no export request yet, so each export runs that function in a short-lived Python process. It costs
-// an interpreter start per legacy request, which the research tier's 32 s timeout absorbs.
+// The worker pool writes it alongside the container (CompressRequest.legacy_npy_path). This exporter is the
+// fallback for compressors that cannot: it runs the worker package's export in a short-lived Python
+// process, which costs an interpreter start per legacy request.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";

@@ -178,7 +178,7 @@ export class MinerService {
     const file = path.join(this.opts.workDir, `${randomUUID()}.safetensors`);
     const npyFile = `${file}.npy`;
     try {
-      const outcome = await this.produce(hotkey, choice, req.context as string, file, sha, timeoutMs, opts.signal);
+      const outcome = await this.produce(hotkey, choice, req.context as string, file, legacy ? npyFile : null, sha, timeoutMs, opts.signal);
       const published = await this.publish(key, outcome, legacy ? npyFile : null, timeoutMs, opts.signal);
       const tEnd = performance.now();
       const timings: PhaseTimings = {
@@ -233,7 +233,16 @@ export class MinerService {
   }
 
   /** Runs the compression: the worker writes the container to `file`, bound to `sha`. */
-  private async produce(hotkey: string, choice: TierChoice, context: string, file: string, sha: string, timeoutMs: number, signal?: AbortSignal): Promise<CompressOutcome> {
+  private async produce(
+    hotkey: string,
+    choice: TierChoice,
+    context: string,
+    file: string,
+    npyFile: string | null,
+    sha: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<CompressOutcome> {
     this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true }).then(() => undefined);
     try {
       await this.workDirReady;
@@ -253,6 +262,7 @@ export class MinerService {
           maxTokens: choice.tier.max_condensed_tokens,
           outputPath: file,
           minerHotkey: this.opts.hotkey,
+          ...(npyFile ? { legacyNpyPath: npyFile } : {}),
         },
         { deadlineMs: Math.max(1000, timeoutMs - 250), ...(signal ? { signal } : {}) },
       );
@@ -282,7 +292,9 @@ export class MinerService {
     }
     const tExport = performance.now();
     let upload = { path: outcome.path, bytes: outcome.bytes };
-    if (npyFile) {
+    if (npyFile && outcome.legacyNpyBytes) {
+      upload = { path: npyFile, bytes: outcome.legacyNpyBytes }; // the worker wrote it alongside the container
+    } else if (npyFile) {
       try {
         const bytes = await this.opts.legacy!.toNpy(outcome.path, npyFile, { ...(signal ? { signal } : {}), timeoutMs: Math.max(1000, timeoutMs) });
         upload = { path: npyFile, bytes };

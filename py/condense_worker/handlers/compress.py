@@ -12,7 +12,7 @@ import time
 import torch
 
 from ..compress import ALGORITHMS, CompressParams, compress
-from ..container import ContainerError, write_kv_container, write_soft_token_container
+from ..container import ContainerError, export_legacy_npy, write_kv_container, write_soft_token_container
 from ..container.proto import container_dtype, container_info_proto
 from ..errors import InvalidArgument, Malformed
 from ..gen.condense.v1 import worker_pb2 as pb
@@ -52,6 +52,8 @@ def compress_handler(ctx: Context, req: Request) -> Reply:
         dtype = container_dtype(body.dtype)
     except ValueError as exc:
         raise InvalidArgument(str(exc)) from None
+    if body.legacy_npy_path and (body.return_soft_embeddings or not body.output_path):
+        raise InvalidArgument("legacy_npy_path needs a KV container written to output_path (not soft embeddings)")
     if body.return_soft_embeddings and body.algorithm != "soft_token":
         raise InvalidArgument("return_soft_embeddings is only meaningful for algorithm soft_token")
     target_model = body.target_model or ctx.loaded.model_id
@@ -72,8 +74,9 @@ def compress_handler(ctx: Context, req: Request) -> Reply:
                 with open(info.path, "rb") as f:
                     data = bytearray(f.read())
             tensors = [("container", torch.frombuffer(data, dtype=torch.uint8))]
+        legacy_bytes = export_legacy_npy(body.legacy_npy_path, result.layers) if body.legacy_npy_path else 0
     except ContainerError as exc:
         raise InvalidArgument(f"cannot write the container: {exc}") from None
     serialize_ms = (time.perf_counter() - started) * 1000
     return Reply(pb.CompressReply(info=container_info_proto(info), path=body.output_path, compute_ms=compute_ms,
-                                  serialize_ms=serialize_ms), tensors=tensors)
+                                  serialize_ms=serialize_ms, legacy_npy_bytes=legacy_bytes), tensors=tensors)

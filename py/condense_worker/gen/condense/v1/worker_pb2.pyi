@@ -199,7 +199,7 @@ class CompressParams(_message.Message):
     def __init__(self, ratio: _Optional[float] = ..., target_tokens: _Optional[int] = ..., min_tokens: _Optional[int] = ..., max_tokens: _Optional[int] = ..., sink_tokens: _Optional[int] = ..., checkpoint: _Optional[str] = ..., num_soft_tokens: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class CompressRequest(_message.Message):
-    __slots__ = ("context", "target_model", "algorithm", "params", "dtype", "output_path", "return_soft_embeddings", "miner_hotkey", "add_special_tokens")
+    __slots__ = ("context", "target_model", "algorithm", "params", "dtype", "output_path", "return_soft_embeddings", "miner_hotkey", "add_special_tokens", "legacy_npy_path")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TARGET_MODEL_FIELD_NUMBER: _ClassVar[int]
     ALGORITHM_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +209,7 @@ class CompressRequest(_message.Message):
     RETURN_SOFT_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     MINER_HOTKEY_FIELD_NUMBER: _ClassVar[int]
     ADD_SPECIAL_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    LEGACY_NPY_PATH_FIELD_NUMBER: _ClassVar[int]
     context: str
     target_model: str
     algorithm: str
@@ -218,7 +219,8 @@ class CompressRequest(_message.Message):
     return_soft_embeddings: bool
     miner_hotkey: str
     add_special_tokens: bool
-    def __init__(self, context: _Optional[str] = ..., target_model: _Optional[str] = ..., algorithm: _Optional[str] = ..., params: _Optional[_Union[CompressParams, _Mapping]] = ..., dtype: _Optional[_Union[DType, str]] = ..., output_path: _Optional[str] = ..., return_soft_embeddings: _Optional[bool] = ..., miner_hotkey: _Optional[str] = ..., add_special_tokens: _Optional[bool] = ...) -> None: ...
+    legacy_npy_path: str
+    def __init__(self, context: _Optional[str] = ..., target_model: _Optional[str] = ..., algorithm: _Optional[str] = ..., params: _Optional[_Union[CompressParams, _Mapping]] = ..., dtype: _Optional[_Union[DType, str]] = ..., output_path: _Optional[str] = ..., return_soft_embeddings: _Optional[bool] = ..., miner_hotkey: _Optional[str] = ..., add_special_tokens: _Optional[bool] = ..., legacy_npy_path: _Optional[str] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
     __slots__ = ("container_path", "questions", "max_new_tokens", "existence_chunks", "target_model", "batch")
@@ -449,16 +451,18 @@ class ContainerInfo(_message.Message):
     def __init__(self, original_tokens: _Optional[int] = ..., kept_tokens: _Optional[int] = ..., num_layers: _Optional[int] = ..., bytes: _Optional[int] = ..., sha256_context: _Optional[str] = ..., algorithm: _Optional[str] = ..., dtype: _Optional[_Union[DType, str]] = ..., format: _Optional[str] = ...) -> None: ...
 
 class CompressReply(_message.Message):
-    __slots__ = ("info", "path", "compute_ms", "serialize_ms")
+    __slots__ = ("info", "path", "compute_ms", "serialize_ms", "legacy_npy_bytes")
     INFO_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_MS_FIELD_NUMBER: _ClassVar[int]
     SERIALIZE_MS_FIELD_NUMBER: _ClassVar[int]
+    LEGACY_NPY_BYTES_FIELD_NUMBER: _ClassVar[int]
     info: ContainerInfo
     path: str
     compute_ms: float
     serialize_ms: float
-    def __init__(self, info: _Optional[_Union[ContainerInfo, _Mapping]] = ..., path: _Optional[str] = ..., compute_ms: _Optional[float] = ..., serialize_ms: _Optional[float] = ...) -> None: ...
+    legacy_npy_bytes: int
+    def __init__(self, info: _Optional[_Union[ContainerInfo, _Mapping]] = ..., path: _Optional[str] = ..., compute_ms: _Optional[float] = ..., serialize_ms: _Optional[float] = ..., legacy_npy_bytes: _Optional[int] = ...) -> None: ...
 
 class EvaluateReply(_message.Message):
     __slots__ = ("answers", "existence", "compute_ms", "existence_replies")
