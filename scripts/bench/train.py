@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "bench" / "lib"))
 from report import report, target  # noqa: E402
 
-from condense_worker.condenser import Condenser, load_causal_lm  # noqa: E402
+from condense_worker.condenser import Condenser, load_causal_lm_pair  # noqa: E402
 from condense_worker.train import Prepared, TrainConfig, run_training  # noqa: E402
 from condense_worker.train.data import chars_per_token  # noqa: E402
 from condense_worker.train.tasks import answer_matches, held_out  # noqa: E402
@@ -65,8 +65,8 @@ def main() -> None:
     torch.manual_seed(0)
     t0 = time.perf_counter()
     print(f"[train bench] mode={'quick' if QUICK else 'full'} params={P}", flush=True)
-    decoder, dtok = load_causal_lm("smollm2")
-    lm, ctok = load_causal_lm("smollm2")
+    # One GGUF load; the decoder is an independent copy (the condenser's gets LoRA and trains).
+    (lm, ctok), (decoder, dtok) = load_causal_lm_pair("smollm2", "smollm2")
     cond = Condenser.random_init("smollm2", "smollm2", int(decoder.config.hidden_size), P["tokens"], 2, lora_rank=8,
                                  max_context_tokens=P["context_tokens"], seed=0, lm=lm, tokenizer=ctok,
                                  output_std=float(decoder.get_input_embeddings().weight.detach().std()))

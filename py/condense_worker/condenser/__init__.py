@@ -8,8 +8,8 @@
 """
 from .config import (ADAPTER_DIR, CONFIG_FILE, FORMAT_NAME, FORMAT_VERSION, WEIGHTS_FILE, CheckpointError,
                      CondenserConfig)
-from .lm import ModelSpecError, load_causal_lm
+from .lm import ModelSpecError, load_causal_lm, load_causal_lm_pair
 from .model import Condenser
 
 __all__ = ["Condenser", "CondenserConfig", "CheckpointError", "ModelSpecError", "load_causal_lm",
-           "CONFIG_FILE", "WEIGHTS_FILE", "ADAPTER_DIR", "FORMAT_NAME", "FORMAT_VERSION"]
+           "load_causal_lm_pair", "CONFIG_FILE", "WEIGHTS_FILE", "ADAPTER_DIR", "FORMAT_NAME", "FORMAT_VERSION"]

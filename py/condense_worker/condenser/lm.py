@@ -2,6 +2,8 @@
 checkpoint's config names exactly the models the miner's worker loads ("tiny:llama", "smollm2", a path)."""
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from ..errors import ModelLoadError
@@ -30,3 +32,16 @@ def load_causal_lm(spec: str, device: str | torch.device = "cpu", dtype: torch.d
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return loaded.model, tok
+
+
+def load_causal_lm_pair(condenser_spec: str, decoder_spec: str, device: str | torch.device = "cpu",
+                        condenser_dtype: torch.dtype = torch.float32, decoder_dtype: torch.dtype = torch.float32):
+    """((condenser lm, tokenizer), (decoder, tokenizer)). When both roles name the same spec and dtype,
+    the model is loaded once and the decoder gets a deep copy: dequantising a GGUF again costs seconds
+    to minutes on a CPU, a copy under one. The copies share no tensors, so LoRA and training on the
+    condenser never touch the decoder."""
+    if condenser_spec == decoder_spec and condenser_dtype == decoder_dtype:
+        lm, tok = load_causal_lm(condenser_spec, device=device, dtype=condenser_dtype)
+        return (lm, tok), (copy.deepcopy(lm), copy.deepcopy(tok))
+    decoder = load_causal_lm(decoder_spec, device=device, dtype=decoder_dtype)
+    return load_causal_lm(condenser_spec, device=device, dtype=condenser_dtype), decoder

@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from ..condenser import CONFIG_FILE, Condenser, load_causal_lm
+from ..condenser import CONFIG_FILE, Condenser, load_causal_lm, load_causal_lm_pair
 from .callbacks import BEST_DIR, LAST_CKPT, BestCheckpoint, Progress, ProgressReporter
 from .config import TrainConfig, TrainConfigError
 from .data import Collator, ListDataset, SampleSource, StreamDataset, chars_per_token, load_corpus, validation_samples
@@ -87,10 +87,16 @@ def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: 
     torch.manual_seed(cfg.seed)
 
     # Frozen decoder: bf16 on GPU (autocast handles the trainable side), fp32 on CPU.
+    decoder_dtype = torch.bfloat16 if on_gpu else torch.float32
+    lm = ctok = None
     if prepared is not None:
         decoder, dtok = prepared.decoder, prepared.decoder_tokenizer
+    elif warm_start is None:
+        # One load when both roles use the same model (condenser fp32 = decoder dtype on CPU).
+        (lm, ctok), (decoder, dtok) = load_causal_lm_pair(cfg.condenser_model, cfg.decoder_model, device,
+                                                          torch.float32, decoder_dtype)
     else:
-        decoder, dtok = load_causal_lm(cfg.decoder_model, device=device, dtype=torch.bfloat16 if on_gpu else torch.float32)
+        decoder, dtok = load_causal_lm(cfg.decoder_model, device=device, dtype=decoder_dtype)
     decoder_hidden = int(decoder.config.get_text_config().hidden_size)
     if prepared is not None:
         condenser = prepared.condenser
@@ -100,7 +106,7 @@ def run_training(cfg: TrainConfig, sink: Callable[[Progress], None] = lambda p: 
         condenser = Condenser.random_init(cfg.condenser_model, cfg.decoder_model, decoder_hidden,
                                           cfg.num_condense_tokens, cfg.last_k_layers, lora_rank=cfg.lora_rank,
                                           lora_alpha=cfg.lora_alpha or None, max_context_tokens=cfg.context_tokens,
-                                          device=device, seed=cfg.seed,
+                                          device=device, seed=cfg.seed, lm=lm, tokenizer=ctok,
                                           output_std=float(decoder.get_input_embeddings().weight.detach().float().std()))
     if condenser.config.decoder_hidden != decoder_hidden:
         raise TrainConfigError(f"condenser projects to {condenser.config.decoder_hidden} dims but decoder "
