@@ -21,21 +21,8 @@ import type {
   WeightCommit,
 } from "./types.js";
 
-export interface DevSubnetParams {
-  tempo: number;
-  maxAllowedUids: number;
-  minAllowedWeights: number;
-  maxWeightsLimit: number;
-  weightsRateLimit: number;
-  weightsVersionKey: number;
-  servingRateLimit: number;
-  immunityPeriod: number;
-  maxAllowedValidators: number;
-  commitRevealEnabled: boolean;
-  revealPeriodEpochs: number;
-  stakeThreshold: bigint;
-  burn: bigint;
-  registrationAllowed: boolean;
+/** The chain's rule parameters (what `hyperparameters` reports, less the derived fields) plus devnet knobs. */
+export interface DevSubnetParams extends Omit<Hyperparameters, "netuid" | "subnetworkN"> {
   /** Blocks without a weight update (or registration) after which a neuron reads as inactive. */
   activityCutoff: number;
   /** Alpha (rao) emitted per block, split half to miners (incentive) and half to validators (dividends). */
@@ -309,25 +296,8 @@ export class DevChain extends EventEmitter implements Chain {
 
   async hyperparameters(netuid: number): Promise<Hyperparameters> {
     const sn = this.subnet(netuid);
-    const p = sn.params;
-    return {
-      netuid,
-      tempo: p.tempo,
-      subnetworkN: sn.neurons.length,
-      maxAllowedUids: p.maxAllowedUids,
-      minAllowedWeights: p.minAllowedWeights,
-      maxWeightsLimit: p.maxWeightsLimit,
-      weightsRateLimit: p.weightsRateLimit,
-      weightsVersionKey: p.weightsVersionKey,
-      servingRateLimit: p.servingRateLimit,
-      immunityPeriod: p.immunityPeriod,
-      maxAllowedValidators: p.maxAllowedValidators,
-      commitRevealEnabled: p.commitRevealEnabled,
-      revealPeriodEpochs: p.revealPeriodEpochs,
-      stakeThreshold: p.stakeThreshold,
-      burn: p.burn,
-      registrationAllowed: p.registrationAllowed,
-    };
+    const { activityCutoff: _cutoff, emissionPerBlock: _emission, ...rules } = sn.params;
+    return { netuid, subnetworkN: sn.neurons.length, ...rules };
   }
 
   async versionKey(netuid: number): Promise<number> {
