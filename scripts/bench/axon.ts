@@ -5,7 +5,6 @@
 // Targets (issue 4): >= 5x Python's throughput, <= 1/3 of Python's p99.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +14,7 @@ import { NonceClock } from "../../ts/dendrite/index.js";
 import { cryptoReady, requestMessage, stringifyJson, synapseHeaders, TextCompressProtocol, WIRE_VERSION } from "../../ts/bittensor/index.js";
 import { Keypair, Wallet } from "../../ts/wallet/index.js";
 import { report, target } from "./lib/report.js";
+import { freePort } from "../../ts/util/free-port.js";
 
 const quick = process.argv.includes("--quick");
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -38,16 +38,6 @@ interface Run {
   statuses: Record<string, number>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on("error", reject);
-  });
-}
 
 function startPeer(cmd: string, args: string[], cwd: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

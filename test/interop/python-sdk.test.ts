@@ -2,7 +2,6 @@
 // its dendrite against our axon, and our dendrite against its axon, on loopback.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +10,7 @@ import { Axon } from "../../ts/axon/index.js";
 import { Dendrite } from "../../ts/dendrite/index.js";
 import { cryptoReady, defineSynapse, field, py, required, TextCompressProtocol } from "../../ts/bittensor/index.js";
 import { Keypair, Wallet } from "../../ts/wallet/index.js";
+import { freePort } from "../../ts/util/free-port.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PY = path.join(root, ".venv-bt/bin/python");
@@ -38,16 +38,6 @@ function runPython(args: string[], timeoutMs: number): Promise<{ code: number | 
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on("error", reject);
-  });
-}
 
 beforeAll(async () => {
   if (!existsSync(PY)) throw new Error(`${PY} missing: run scripts/setup.d/20-bittensor-sdk.sh (installs bittensor 10.5.0)`);

@@ -1,9 +1,9 @@
 // Starts the local S3-compatible server (scripts/s3-server.sh exec: moto, see docs/storage.md) on a free
 // loopback port, for tests and benchmarks; stop() ends it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../util/free-port.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -12,16 +12,6 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 export async function startS3Server(timeoutMs = 30_000): Promise<S3Server> {
   const port = await freePort();
