@@ -100,6 +100,17 @@ def _from_soft_tokens(model, soft: torch.Tensor | None) -> LoadedContext:
     return LoadedContext(layers, int(embeds.shape[1]))
 
 
+def _collect(tokens: torch.Tensor, out: list[list[int]], done: list[bool], eos_ids: set[int]) -> bool:
+    """Appends each unfinished row's next token (an EOS finishes the row instead); True when all are done."""
+    for r, t in enumerate(tokens.tolist()):
+        if not done[r]:
+            if t in eos_ids:
+                done[r] = True
+            else:
+                out[r].append(int(t))
+    return all(done)
+
+
 @torch.inference_mode()
 def greedy_same_question(model, contexts: Sequence[LoadedContext], question_ids: torch.Tensor,
                          max_new_tokens: int, eos_ids: set[int], check: Callable[[], None] | None = None
@@ -133,13 +144,7 @@ def greedy_same_question(model, contexts: Sequence[LoadedContext], question_ids:
         logits = model(input_ids=inputs, past_key_values=cache, position_ids=position_ids, use_cache=True,
                        logits_to_keep=1).logits
         tokens = logits[:, -1].argmax(dim=-1)
-        for r, t in enumerate(tokens.tolist()):
-            if not done[r]:
-                if t in eos_ids:
-                    done[r] = True
-                else:
-                    out[r].append(int(t))
-        if all(done):
+        if _collect(tokens, out, done, eos_ids):
             break
         pos += n
         inputs = tokens.unsqueeze(1)
@@ -184,13 +189,7 @@ def greedy_many_questions(model, ctx: LoadedContext, questions: Sequence[torch.T
         logits = model(input_ids=inputs, attention_mask=mask, past_key_values=cache, position_ids=positions,
                        use_cache=True, logits_to_keep=1).logits
         tokens = logits[:, -1].argmax(dim=-1)
-        for r, t in enumerate(tokens.tolist()):
-            if not done[r]:
-                if t in eos_ids:
-                    done[r] = True
-                else:
-                    out[r].append(int(t))
-        if all(done):
+        if _collect(tokens, out, done, eos_ids):
             break
         inputs = tokens.unsqueeze(1)
         positions = nxt.unsqueeze(1)
