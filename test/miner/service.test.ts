@@ -275,6 +275,7 @@ describe("legacy validators", () => {
     expect(r.compressed_kv_url).toMatch(/^https?:\/\/.*\.npy$/);
     expect(r.bytes).toBe(12);
     expect(exported).toEqual([compressor.calls[0]!.outputPath]);
+    expect(signed).toEqual([]); // the .npy has no signature; the container is not published
     const body = await (await fetch(r.compressed_kv_url)).text();
     expect(body).toContain("NUMPY fake");
     expect(await eventually(() => readdir(path.join(dir, "work")), [])).toEqual([]);

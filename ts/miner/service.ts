@@ -276,7 +276,7 @@ export class MinerService {
     return outcome;
   }
 
-  /** Signs the container, exports the legacy .npy when asked (`npyFile`), uploads, and makes the URL. */
+  /** Signs the container, or exports the legacy .npy when asked (`npyFile`); uploads, and makes the URL. */
   private async publish(
     key: string,
     outcome: CompressOutcome,
@@ -285,10 +285,13 @@ export class MinerService {
     signal?: AbortSignal,
   ): Promise<{ url: string; bytes: number; timings: Pick<PhaseTimings, "sign_ms" | "export_ms" | "upload_ms" | "url_ms"> }> {
     const tSign = performance.now();
-    try {
-      await this.opts.signContainer(outcome.path);
-    } catch (e) {
-      throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
+    // The legacy .npy carries no signature: sign only when the container itself is what gets published.
+    if (!npyFile) {
+      try {
+        await this.opts.signContainer(outcome.path);
+      } catch (e) {
+        throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
+      }
     }
     const tExport = performance.now();
     let upload = { path: outcome.path, bytes: outcome.bytes };
