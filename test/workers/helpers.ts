@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import pino from "pino";
 import type { WorkerCommand } from "../../ts/workers/index.js";
 
@@ -75,4 +76,27 @@ export function childrenMatching(needle: string): number[] {
     }
   }
   return out;
+}
+
+/**
+ * Starts test/workers/fixtures/pool_parent.ts (a process that owns a pool of `count` workers of `model`) and
+ * waits for the JSON line with its worker pids. Run with node --import tsx (not the tsx wrapper) so the pid
+ * we signal is the process that owns the pool.
+ */
+export async function startPoolParent(model: string, count: number, extraArgs: string[] = []) {
+  const child = execa(process.execPath, ["--import", "tsx", path.join(FIXTURES, "pool_parent.ts"), model, String(count), ...extraArgs], {
+    cwd: REPO,
+    reject: false,
+    buffer: false,
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let acc = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      acc += d.toString();
+      const nl = acc.indexOf("\n");
+      if (nl >= 0) resolve(acc.slice(0, nl));
+    });
+    void child.then(() => reject(new Error("parent exited before printing its workers")));
+  });
+  return { child, pids: (JSON.parse(line) as { pids: number[] }).pids };
 }

@@ -19,7 +19,7 @@ import {
   tensorFrom,
   type PoolOptions,
 } from "../../ts/workers/index.js";
-import { FIXTURES, PYTHON, REPO, alive, childrenMatching, fakeCommand, pgidOf, quietLogger, waitFor, type FakeMode } from "./helpers.js";
+import { FIXTURES, PYTHON, alive, childrenMatching, fakeCommand, pgidOf, quietLogger, startPoolParent, waitFor, type FakeMode } from "./helpers.js";
 
 const pools: WorkerPool[] = [];
 afterEach(async () => {
@@ -337,22 +337,7 @@ describe("WorkerPool with the scripted fake worker", () => {
 
 describe("no orphan workers when the orchestrator process ends", () => {
   async function startParent(extraArgs: string[] = []) {
-    // node --import tsx (not the tsx wrapper) so the pid we signal is the process that owns the pool.
-    const child = execa(process.execPath, ["--import", "tsx", path.join(FIXTURES, "pool_parent.ts"), "fake", "2", ...extraArgs], {
-      cwd: REPO,
-      reject: false,
-      buffer: false,
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      let acc = "";
-      child.stdout!.on("data", (d: Buffer) => {
-        acc += d.toString();
-        const nl = acc.indexOf("\n");
-        if (nl >= 0) resolve(acc.slice(0, nl));
-      });
-      void child.then(() => reject(new Error("parent exited before printing its workers")));
-    });
-    const pids = (JSON.parse(line) as { pids: number[] }).pids;
+    const { child, pids } = await startPoolParent("fake", 2, extraArgs);
     expect(pids).toHaveLength(2);
     expect(pids.every(alive)).toBe(true);
     return { child, pids };

@@ -16,7 +16,7 @@ import {
   type DTypeName,
   type Tensor,
 } from "../../ts/workers/index.js";
-import { FIXTURES, PYTHON, alive, quietLogger, waitFor } from "./helpers.js";
+import { FIXTURES, PYTHON, alive, quietLogger, startPoolParent, waitFor } from "./helpers.js";
 
 let pool: WorkerPool;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "pool-real-"));
@@ -210,20 +210,7 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
 
 describe("a real worker outlives no orchestrator", () => {
   it("kill -9 of the process that owns the pool: the worker sees stdin EOF and exits", async () => {
-    const child = execa(process.execPath, ["--import", "tsx", path.join(FIXTURES, "pool_parent.ts"), "tiny:llama", "1"], {
-      cwd: path.resolve(FIXTURES, "../../.."),
-      reject: false,
-      buffer: false,
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      let acc = "";
-      child.stdout!.on("data", (d: Buffer) => {
-        acc += d.toString();
-        if (acc.includes("\n")) resolve(acc.slice(0, acc.indexOf("\n")));
-      });
-      void child.then(() => reject(new Error("parent exited before printing its workers")));
-    });
-    const pids = (JSON.parse(line) as { pids: number[] }).pids;
+    const { child, pids } = await startPoolParent("tiny:llama", 1);
     expect(pids).toHaveLength(1);
     expect(alive(pids[0]!)).toBe(true);
     child.kill("SIGKILL");
