@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Python worker tests; pytest's "no tests collected" (exit 5) is a failure here too.
+# Runs the Python worker tests from the repo root (pyproject.toml there sets testpaths = py/tests);
+# pytest's "no tests collected" (exit 5) is a failure here too.
 set -euo pipefail
-cd "$(dirname "$0")/../py"
-exec ../.venv/bin/python -m pytest -q "$@"
+cd "$(dirname "$0")/.."
+exec .venv/bin/python -m pytest -q "$@"
