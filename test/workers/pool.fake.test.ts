@@ -127,7 +127,7 @@ describe("WorkerPool with the scripted fake worker", () => {
     process.kill(oldPid, "SIGKILL");
     await dead;
     expect(pool.workers()[0]!.state).not.toBe("ready");
-    const r = await pool.request({ ...sleep(10), deadlineMs: 15_000 });
+    const r = await pool.request({ ...sleep(10), timeoutMs: 15_000 });
     expect(r.workerId).toBe("w0");
     expect(pool.workers()[0]!.pid).not.toBe(oldPid);
   });
@@ -167,13 +167,34 @@ describe("WorkerPool with the scripted fake worker", () => {
 
   it("enforces deadlines, in the queue and in flight, with DeadlineExceededError", async () => {
     const pool = await startFake();
-    const inflight = pool.request({ ...sleep(5_000), deadlineMs: 300 });
-    const queued = pool.request({ ...sleep(10), deadlineMs: 100 });
+    const inflight = pool.request({ ...sleep(5_000), timeoutMs: 300 });
+    const queued = pool.request({ ...sleep(10), timeoutMs: 100 });
     const [e1, e2] = await Promise.all([inflight.catch((e: unknown) => e), queued.catch((e: unknown) => e)]);
     expect(e1).toBeInstanceOf(DeadlineExceededError);
     expect(e2).toBeInstanceOf(DeadlineExceededError);
     // The worker's slot is free again once it answered the expired request.
-    await expect(pool.request({ ...sleep(10), deadlineMs: 3_000 })).resolves.toBeDefined();
+    await expect(pool.request({ ...sleep(10), timeoutMs: 3_000 })).resolves.toBeDefined();
+  });
+
+  it("takes timeoutMs (relative) and deadline (absolute epoch ms); the earlier wins", async () => {
+    const pool = await startFake();
+    const timed = async (req: Parameters<WorkerPool["request"]>[0]) => {
+      const t0 = Date.now();
+      const e = await pool.request(req).catch((x: unknown) => x);
+      return { e, ms: Date.now() - t0 };
+    };
+    const byDeadline = await timed({ ...sleep(5_000), timeoutMs: 60_000, deadline: Date.now() + 300 });
+    expect(byDeadline.e).toBeInstanceOf(DeadlineExceededError);
+    expect(byDeadline.ms).toBeLessThan(3_000);
+    const byTimeout = await timed({ ...sleep(5_000), timeoutMs: 300, deadline: Date.now() + 60_000 });
+    expect(byTimeout.e).toBeInstanceOf(DeadlineExceededError);
+    expect(byTimeout.ms).toBeLessThan(3_000);
+    // A deadline already past fails at once, without reaching a worker.
+    const past = await timed({ ...sleep(10), deadline: Date.now() - 1 });
+    expect(past.e).toBeInstanceOf(DeadlineExceededError);
+    expect(past.ms).toBeLessThan(100);
+    await expect(pool.request({ ...sleep(1), deadline: Number.NaN })).rejects.toMatchObject({ codeName: "invalid_argument" });
+    await expect(pool.request({ ...sleep(10), deadline: Date.now() + 10_000 })).resolves.toBeDefined();
   });
 
   it("cancels through an AbortSignal, queued or in flight, and sends the worker a CancelRequest", async () => {
@@ -262,7 +283,7 @@ describe("WorkerPool with the scripted fake worker", () => {
     await expect(pool.request(noKind)).rejects.toMatchObject({ codeName: "invalid_argument" });
     const cancel = { body: { case: "cancel", value: { targetRequestId: "x" } } } as unknown as Parameters<WorkerPool["request"]>[0];
     await expect(pool.request(cancel)).rejects.toMatchObject({ codeName: "invalid_argument" });
-    await expect(pool.request({ ...sleep(1), deadlineMs: -5 })).rejects.toMatchObject({ codeName: "invalid_argument" });
+    await expect(pool.request({ ...sleep(1), timeoutMs: -5 })).rejects.toMatchObject({ codeName: "invalid_argument" });
   });
 
   it("streams TrainProgress through onProgress and the async iterator until final", async () => {
@@ -285,7 +306,7 @@ describe("WorkerPool with the scripted fake worker", () => {
     for await (const r of pool.stream({ body: { case: "train", value: { maxSteps: 1000 } } })) {
       if (r.header.body.case === "trainProgress" && r.header.body.value.step >= 2n) break;
     }
-    await expect(pool.request({ ...sleep(1), deadlineMs: 5_000 })).resolves.toBeDefined();
+    await expect(pool.request({ ...sleep(1), timeoutMs: 5_000 })).resolves.toBeDefined();
   });
 
   it("moves tensors as tmpfs files (FileRef) both ways and removes them afterwards", async () => {

@@ -40,7 +40,7 @@ const echo = (tensors: Tensor[], transport: "frames" | "file" = "frames") =>
     body: { case: "echo", value: transport === "file" ? { replyAsFile: true, fileDir: pool.fileDir } : {} },
     tensors,
     transport,
-    deadlineMs: 30_000,
+    timeoutMs: 30_000,
   });
 
 /** The next reply the pool could not match to a pending request (answers to raw frames land there). */
@@ -118,7 +118,7 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
     const b = await badFrame;
     expect(b.body.case === "error" && b.body.value.code).toBe(ErrorCode.MALFORMED);
 
-    const ok = await pool.request({ body: { case: "health", value: {} }, deadlineMs: 10_000 });
+    const ok = await pool.request({ body: { case: "health", value: {} }, timeoutMs: 10_000 });
     expect(ok.header.body.case === "health" && ok.header.body.value.ok).toBe(true);
   });
 
@@ -133,7 +133,7 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
     };
     const expected = readFileSync(`${prefix}.bin`);
 
-    const r = await pool.request({ body: { case: "prefill", value: { context } }, deadlineMs: 60_000 });
+    const r = await pool.request({ body: { case: "prefill", value: { context } }, timeoutMs: 60_000 });
     const shape = pool.workers()[0]!.hello!.shape!;
     expect(r.header.body.case === "prefill" && r.header.body.value.numTokens).toBe(manifest.num_tokens);
     expect(manifest.num_tokens).toBeGreaterThanOrEqual(1000);
@@ -154,12 +154,12 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
 
   it("uses the received KV cache for Generate (positions continue from the context length)", async () => {
     const context = "Alpha beta gamma delta. ".repeat(10);
-    const p = await pool.request({ body: { case: "prefill", value: { context } }, deadlineMs: 30_000 });
+    const p = await pool.request({ body: { case: "prefill", value: { context } }, timeoutMs: 30_000 });
     const n = p.header.body.case === "prefill" ? p.header.body.value.numTokens : 0;
     const g = await pool.request({
       body: { case: "generate", value: { question: " What comes next?", originalLength: n, maxNewTokens: 5 } },
       tensors: p.tensors,
-      deadlineMs: 30_000,
+      timeoutMs: 30_000,
     });
     expect(g.header.body.case).toBe("generate");
     expect(g.header.body.case === "generate" && g.header.body.value.tokenIds.length).toBeGreaterThan(0);
@@ -173,18 +173,18 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
     tensors: cache,
   });
   beforeAll(async () => {
-    cache = (await pool.request({ body: { case: "prefill", value: { context: "y".repeat(64) } }, deadlineMs: 30_000 })).tensors;
+    cache = (await pool.request({ body: { case: "prefill", value: { context: "y".repeat(64) } }, timeoutMs: 30_000 })).tensors;
   });
 
   it("enforces a deadline on a long request and cancels through an AbortSignal", async () => {
-    const e1 = await pool.request({ ...longGenerate(), deadlineMs: 300 }).catch((e: unknown) => e);
+    const e1 = await pool.request({ ...longGenerate(), timeoutMs: 300 }).catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(DeadlineExceededError);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
     const e2 = await pool.request({ ...longGenerate(), signal: ac.signal }).catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(CancelledError);
     // The worker answers the cancelled work and takes new requests.
-    await expect(pool.request({ body: { case: "health", value: {} }, deadlineMs: 20_000 })).resolves.toBeDefined();
+    await expect(pool.request({ body: { case: "health", value: {} }, timeoutMs: 20_000 })).resolves.toBeDefined();
   });
 
   it("kill -9 in the middle of a request: fails fast with WorkerDeadError, the worker is replaced, later requests succeed", async () => {
@@ -197,7 +197,7 @@ describe("WorkerPool with the real worker (tiny:llama)", () => {
     expect(await waitFor(() => pool.workers()[0]!.state === "ready", 60_000, 100)).toBe(true);
     expect(pool.workers()[0]!.pid).not.toBe(oldPid);
     expect(alive(oldPid)).toBe(false);
-    const r = await pool.request({ body: { case: "health", value: {} }, deadlineMs: 20_000 });
+    const r = await pool.request({ body: { case: "health", value: {} }, timeoutMs: 20_000 });
     expect(r.header.body.case === "health" && r.header.body.value.ok).toBe(true);
   });
 

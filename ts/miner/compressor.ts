@@ -63,7 +63,7 @@ export class WorkerPoolCompressor implements Compressor {
           ...(job.legacyNpyPath ? { legacyNpyPath: job.legacyNpyPath } : {}),
         },
       },
-      deadlineMs: opts.deadlineMs,
+      timeoutMs: opts.deadlineMs,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const body = reply.header.body;

@@ -103,8 +103,9 @@ export class NoWorkerError extends WorkerError {
 }
 
 export class DeadlineExceededError extends WorkerError {
-  constructor(requestId: string, deadlineMs: number, workerId?: string) {
-    const what = deadlineMs > 0 ? `its ${deadlineMs} ms deadline` : "its deadline";
+  /** `deadline` is absolute epoch ms when known. */
+  constructor(requestId: string, deadline: number | undefined, workerId?: string) {
+    const what = deadline ? `its deadline (${new Date(deadline).toISOString()})` : "its deadline";
     super(ErrorCode.DEADLINE_EXCEEDED, `request ${requestId} exceeded ${what}`, { requestId, workerId });
     this.name = "DeadlineExceededError";
   }
@@ -179,7 +180,7 @@ export function fromWireError(e: { code: ErrorCode; message: string; retryable: 
   let err: WorkerError;
   switch (e.code) {
     case ErrorCode.DEADLINE_EXCEEDED:
-      err = new DeadlineExceededError(requestId, 0, workerId);
+      err = new DeadlineExceededError(requestId, undefined, workerId);
       break;
     case ErrorCode.CANCELLED:
       err = new CancelledError(requestId, message, workerId);

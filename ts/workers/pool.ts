@@ -54,6 +54,8 @@ interface Pending {
   resolve: (r: PoolReply) => void;
   reject: (e: Error) => void;
   startedAt: number;
+  /** Absolute deadline (epoch ms) from `timeoutMs`/`deadline`, fixed once at admission. */
+  deadline: number | undefined;
   settled: boolean;
   /** Set once the caller has been answered but the worker still owes a reply. */
   abandoned: boolean;
@@ -171,6 +173,7 @@ export class WorkerPool extends EventEmitter {
         resolve,
         reject,
         startedAt: performance.now(),
+        deadline: undefined,
         settled: false,
         abandoned: false,
         worker: undefined,
@@ -184,16 +187,15 @@ export class WorkerPool extends EventEmitter {
           throw new WorkerError(ErrorCode.INVALID_ARGUMENT, `request body must be {case, value} of a request kind, got case ${String(kind)}`, { requestId: id });
         }
         for (const t of req.tensors ?? []) checkSize(t, t.data.length);
-        if (req.deadlineMs !== undefined && (!Number.isFinite(req.deadlineMs) || req.deadlineMs <= 0)) {
-          throw new WorkerError(ErrorCode.INVALID_ARGUMENT, `deadlineMs must be a positive number, got ${req.deadlineMs}`);
-        }
+        p.deadline = absoluteDeadline(req, id);
         if (req.signal?.aborted) throw new CancelledError(id, abortReason(req.signal));
+        if (p.deadline !== undefined && p.deadline <= Date.now()) throw new DeadlineExceededError(id, p.deadline);
       } catch (e) {
         this.finish(p, e as Error, "rejected");
         return;
       }
-      if (req.deadlineMs !== undefined) {
-        p.timer = setTimeout(() => this.expire(p), req.deadlineMs);
+      if (p.deadline !== undefined) {
+        p.timer = setTimeout(() => this.expire(p), p.deadline - Date.now());
       }
       if (req.signal) {
         p.onAbort = () => this.cancel(p, abortReason(req.signal!));
@@ -362,10 +364,9 @@ export class WorkerPool extends EventEmitter {
     this.metrics.inflight.set({ worker: w.id }, w.inflight.size);
     let frames: Buffer[];
     try {
-      const deadline = p.req.deadlineMs !== undefined ? Date.now() + p.req.deadlineMs - (performance.now() - p.startedAt) : 0;
       const enc = await encodeToWorker({
         requestId: p.id,
-        deadlineUnixMs: deadline,
+        deadlineUnixMs: p.deadline ?? 0,
         body: p.req.body,
         tensors: p.req.tensors ?? [],
         // A remote worker shares no filesystem with us: files only go to local workers.
@@ -397,7 +398,7 @@ export class WorkerPool extends EventEmitter {
 
   private expire(p: Pending): void {
     if (p.settled) return;
-    this.abandon(p, new DeadlineExceededError(p.id, p.req.deadlineMs ?? 0, p.worker?.id), "deadline");
+    this.abandon(p, new DeadlineExceededError(p.id, p.deadline, p.worker?.id), "deadline");
   }
 
   private cancel(p: Pending, reason: string): void {
@@ -757,6 +758,23 @@ function hasCapability(w: WorkerHandle, capability: string): boolean {
 
 function maxInflight(w: WorkerHandle): number {
   return Math.max(1, w.hello?.maxInflight ?? 1);
+}
+
+/** The one conversion of a request's `timeoutMs` (relative) and `deadline` (absolute epoch ms): the earlier wins. */
+function absoluteDeadline(req: PoolRequest, requestId: string): number | undefined {
+  const bad = (msg: string): never => {
+    throw new WorkerError(ErrorCode.INVALID_ARGUMENT, msg, { requestId });
+  };
+  let at: number | undefined;
+  if (req.timeoutMs !== undefined) {
+    if (typeof req.timeoutMs !== "number" || !Number.isFinite(req.timeoutMs) || req.timeoutMs <= 0) bad(`timeoutMs must be a positive number, got ${req.timeoutMs}`);
+    at = Date.now() + req.timeoutMs;
+  }
+  if (req.deadline !== undefined) {
+    if (typeof req.deadline !== "number" || !Number.isFinite(req.deadline) || req.deadline <= 0) bad(`deadline must be a positive epoch-ms number, got ${req.deadline}`);
+    at = at === undefined ? req.deadline : Math.min(at, req.deadline);
+  }
+  return at;
 }
 
 function abortReason(signal: AbortSignal): string {

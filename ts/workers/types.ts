@@ -66,8 +66,13 @@ export interface PoolRequest {
   tensors?: Tensor[];
   /** Capability the worker must announce; default the body kind (e.g. "prefill"). */
   capability?: string;
-  /** Relative deadline; on expiry the worker gets CancelRequest and the call fails with DeadlineExceededError. */
-  deadlineMs?: number;
+  /**
+   * Relative time budget in ms. On expiry the worker gets CancelRequest and the call fails with
+   * DeadlineExceededError. With `deadline` too, the earlier of the two wins.
+   */
+  timeoutMs?: number;
+  /** Absolute deadline, epoch ms (e.g. from a validator's synapse timeout); combined with `timeoutMs` as above. */
+  deadline?: number;
   signal?: AbortSignal;
   /** "frames" (default) sends tensors as ZeroMQ frames; "file" writes them to `fileDir` and sends FileRefs. */
   transport?: "frames" | "file";

@@ -69,7 +69,7 @@ export const command: CommandModule<object, DemoArgs> = {
 
       const context = demoContext(args["filler-sentences"]);
       const t1 = performance.now();
-      const pre = await pool.request({ body: { case: "prefill", value: { context } }, deadlineMs: 300_000 });
+      const pre = await pool.request({ body: { case: "prefill", value: { context } }, timeoutMs: 300_000 });
       const prefillMs = performance.now() - t1;
       const tokens = pre.header.body.case === "prefill" ? pre.header.body.value.numTokens : 0;
       const bytes = totalBytes(pre.tensors);
@@ -80,7 +80,7 @@ export const command: CommandModule<object, DemoArgs> = {
 
       // Transport alone: the same tensors through the worker and back, no compute.
       const te = performance.now();
-      await pool.request({ body: { case: "echo", value: {} }, tensors: pre.tensors, capability: "echo", deadlineMs: 60_000 });
+      await pool.request({ body: { case: "echo", value: {} }, tensors: pre.tensors, capability: "echo", timeoutMs: 60_000 });
       const echoMs = performance.now() - te;
       out(`transport: the KV cache to the worker and back as raw frames in ${echoMs.toFixed(1)} ms (${rate(2 * bytes, echoMs)})`);
 
@@ -88,7 +88,7 @@ export const command: CommandModule<object, DemoArgs> = {
       const gen = await pool.request({
         body: { case: "generate", value: { question: `\n\nQuestion: ${args.question}\nAnswer:`, originalLength: tokens, maxNewTokens: args["max-new-tokens"] } },
         tensors: pre.tensors,
-        deadlineMs: 300_000,
+        timeoutMs: 300_000,
       });
       const genMs = performance.now() - t2;
       const answer = gen.header.body.case === "generate" ? gen.header.body.value.text : "";
