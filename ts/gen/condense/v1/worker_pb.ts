@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file condense/v1/worker.proto.
  */
 export const file_condense_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb25kZW5zZS92MS93b3JrZXIucHJvdG8SC2NvbmRlbnNlLnYxIosBCgZUZW5zb3ISDAoEbmFtZRgBIAEoCRIhCgVkdHlwZRgCIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEg0KBXNoYXBlGAMgAygEEg8KBWZyYW1lGAQgASgNSAASJAoEZmlsZRgFIAEoCzIULmNvbmRlbnNlLnYxLkZpbGVSZWZIAEIKCghsb2NhdGlvbiJFCgdGaWxlUmVmEgwKBHBhdGgYASABKAkSDgoGb2Zmc2V0GAIgASgEEg4KBmxlbmd0aBgDIAEoBBIMCgRrZWVwGAQgASgIImUKBUVycm9yEiQKBGNvZGUYASABKA4yFi5jb25kZW5zZS52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgSEgoKcmVxdWVzdF9pZBgEIAEoCSL6BAoIVG9Xb3JrZXISNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLmNvbmRlbnNlLnYxLlByb3RvY29sVmVyc2lvbhISCgpyZXF1ZXN0X2lkGAIgASgJEhgKEGRlYWRsaW5lX3VuaXhfbXMYAyABKAQSJAoHdGVuc29ycxgEIAMoCzITLmNvbmRlbnNlLnYxLlRlbnNvchIsCgZoZWFsdGgYCiABKAsyGi5jb25kZW5zZS52MS5IZWFsdGhSZXF1ZXN0SAASMAoIdG9rZW5pemUYCyABKAsyHC5jb25kZW5zZS52MS5Ub2tlbml6ZVJlcXVlc3RIABIuCgdwcmVmaWxsGAwgASgLMhsuY29uZGVuc2UudjEuUHJlZmlsbFJlcXVlc3RIABIwCghnZW5lcmF0ZRgNIAEoCzIcLmNvbmRlbnNlLnYxLkdlbmVyYXRlUmVxdWVzdEgAEjAKCGNvbXByZXNzGA4gASgLMhwuY29uZGVuc2UudjEuQ29tcHJlc3NSZXF1ZXN0SAASMAoIZXZhbHVhdGUYDyABKAsyHC5jb25kZW5zZS52MS5FdmFsdWF0ZVJlcXVlc3RIABIqCgV0cmFpbhgQIAEoCzIZLmNvbmRlbnNlLnYxLlRyYWluUmVxdWVzdEgAEjAKCHNodXRkb3duGBEgASgLMhwuY29uZGVuc2UudjEuU2h1dGRvd25SZXF1ZXN0SAASLAoGY2FuY2VsGBIgASgLMhouY29uZGVuc2UudjEuQ2FuY2VsUmVxdWVzdEgAEigKBGVjaG8YEyABKAsyGC5jb25kZW5zZS52MS5FY2hvUmVxdWVzdEgAQgYKBGJvZHkiHQoNSGVhbHRoUmVxdWVzdBIMCgRkZWVwGAEgASgIIjsKD1Rva2VuaXplUmVxdWVzdBIMCgR0ZXh0GAEgASgJEhoKEmFkZF9zcGVjaWFsX3Rva2VucxgCIAEoCCJzCg5QcmVmaWxsUmVxdWVzdBIPCgdjb250ZXh0GAEgASgJEhEKCWlucHV0X2lkcxgCIAMoDRIaChJhZGRfc3BlY2lhbF90b2tlbnMYAyABKAgSIQoFZHR5cGUYBCABKA4yEi5jb25kZW5zZS52MS5EVHlwZSKGAQoPR2VuZXJhdGVSZXF1ZXN0EhAKCHF1ZXN0aW9uGAEgASgJEhQKDHF1ZXN0aW9uX2lkcxgCIAMoDRIXCg9vcmlnaW5hbF9sZW5ndGgYAyABKA0SFgoObWF4X25ld190b2tlbnMYBCABKA0SGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAUgASgIIq4BCg5Db21wcmVzc1BhcmFtcxINCgVyYXRpbxgBIAEoARIVCg10YXJnZXRfdG9rZW5zGAIgASgNEhIKCm1pbl90b2tlbnMYAyABKA0SEgoKbWF4X3Rva2VucxgEIAEoDRITCgtzaW5rX3Rva2VucxgFIAEoDRISCgpjaGVja3BvaW50GAYgASgJEhcKD251bV9zb2Z0X3Rva2VucxgHIAEoDRIMCgRzZWVkGAggASgNIpsCCg9Db21wcmVzc1JlcXVlc3QSDwoHY29udGV4dBgBIAEoCRIUCgx0YXJnZXRfbW9kZWwYAiABKAkSEQoJYWxnb3JpdGhtGAMgASgJEisKBnBhcmFtcxgEIAEoCzIbLmNvbmRlbnNlLnYxLkNvbXByZXNzUGFyYW1zEiEKBWR0eXBlGAUgASgOMhIuY29uZGVuc2UudjEuRFR5cGUSEwoLb3V0cHV0X3BhdGgYBiABKAkSHgoWcmV0dXJuX3NvZnRfZW1iZWRkaW5ncxgHIAEoCBIUCgxtaW5lcl9ob3RrZXkYCCABKAkSGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAkgASgIEhcKD2xlZ2FjeV9ucHlfcGF0aBgKIAEoCSKTAQoPRXZhbHVhdGVSZXF1ZXN0EhYKDmNvbnRhaW5lcl9wYXRoGAEgASgJEhEKCXF1ZXN0aW9ucxgCIAMoCRIWCg5tYXhfbmV3X3Rva2VucxgDIAEoDRIYChBleGlzdGVuY2VfY2h1bmtzGAQgAygJEhQKDHRhcmdldF9tb2RlbBgFIAEoCRINCgViYXRjaBgGIAEoCCL3AgoMVHJhaW5SZXF1ZXN0EhcKD2NvbmRlbnNlcl9tb2RlbBgBIAEoCRIVCg1kZWNvZGVyX21vZGVsGAIgASgJEhsKE251bV9jb25kZW5zZV90b2tlbnMYAyABKA0SFQoNbGFzdF9rX2xheWVycxgEIAEoDRIRCglsb3JhX3JhbmsYBSABKA0SCgoCbHIYBiABKAESFQoNbHJfcHJvamVjdGlvbhgHIAEoARIRCgltYXhfc3RlcHMYCCABKA0SEgoKYmF0Y2hfc2l6ZRgJIAEoDRIWCg5jb250ZXh0X3Rva2VucxgKIAEoDRIRCglvYmplY3RpdmUYCyABKAkSEQoJZGF0YV9wYXRoGAwgASgJEhIKCm91dHB1dF9kaXIYDSABKAkSEwoLcmVzdW1lX2Zyb20YDiABKAkSEQoJdmFsX2V2ZXJ5GA8gASgNEgwKBHNlZWQYECABKA0SHgoWZ3JhZGllbnRfY2hlY2twb2ludGluZxgRIAEoCCIhCg9TaHV0ZG93blJlcXVlc3QSDgoGcmVhc29uGAEgASgJIjYKC0VjaG9SZXF1ZXN0EhUKDXJlcGx5X2FzX2ZpbGUYASABKAgSEAoIZmlsZV9kaXIYAiABKAkiKgoNQ2FuY2VsUmVxdWVzdBIZChF0YXJnZXRfcmVxdWVzdF9pZBgBIAEoCSLOBQoKRnJvbVdvcmtlchI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwuY29uZGVuc2UudjEuUHJvdG9jb2xWZXJzaW9uEhIKCnJlcXVlc3RfaWQYAiABKAkSJAoHdGVuc29ycxgDIAMoCzITLmNvbmRlbnNlLnYxLlRlbnNvchIjCgVoZWxsbxgKIAEoCzISLmNvbmRlbnNlLnYxLkhlbGxvSAASKwoJaGVhcnRiZWF0GAsgASgLMhYuY29uZGVuc2UudjEuSGVhcnRiZWF0SAASJwoEZGVhZBgMIAEoCzIXLmNvbmRlbnNlLnYxLldvcmtlckRlYWRIABIjCgVlcnJvchgNIAEoCzISLmNvbmRlbnNlLnYxLkVycm9ySAASKgoGaGVhbHRoGBQgASgLMhguY29uZGVuc2UudjEuSGVhbHRoUmVwbHlIABIuCgh0b2tlbml6ZRgVIAEoCzIaLmNvbmRlbnNlLnYxLlRva2VuaXplUmVwbHlIABIsCgdwcmVmaWxsGBYgASgLMhkuY29uZGVuc2UudjEuUHJlZmlsbFJlcGx5SAASLgoIZ2VuZXJhdGUYFyABKAsyGi5jb25kZW5zZS52MS5HZW5lcmF0ZVJlcGx5SAASLgoIY29tcHJlc3MYGCABKAsyGi5jb25kZW5zZS52MS5Db21wcmVzc1JlcGx5SAASLgoIZXZhbHVhdGUYGSABKAsyGi5jb25kZW5zZS52MS5FdmFsdWF0ZVJlcGx5SAASNAoOdHJhaW5fcHJvZ3Jlc3MYGiABKAsyGi5jb25kZW5zZS52MS5UcmFpblByb2dyZXNzSAASLgoIc2h1dGRvd24YGyABKAsyGi5jb25kZW5zZS52MS5TaHV0ZG93blJlcGx5SAASJgoEZWNobxgcIAEoCzIWLmNvbmRlbnNlLnYxLkVjaG9SZXBseUgAQgYKBGJvZHkirwEKCk1vZGVsU2hhcGUSEgoKbnVtX2xheWVycxgBIAEoDRIUCgxudW1fa3ZfaGVhZHMYAiABKA0SEAoIaGVhZF9kaW0YAyABKA0SEwoLaGlkZGVuX3NpemUYBCABKA0SGwoTbnVtX2F0dGVudGlvbl9oZWFkcxgFIAEoDRISCgp2b2NhYl9zaXplGAYgASgNEh8KF21heF9wb3NpdGlvbl9lbWJlZGRpbmdzGAcgASgNIp0CCgVIZWxsbxI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwuY29uZGVuc2UudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXdvcmtlcl9pZBgCIAEoCRINCgVtb2RlbBgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIOCgZkZXZpY2UYBSABKAkSIQoFZHR5cGUYBiABKA4yEi5jb25kZW5zZS52MS5EVHlwZRImCgVzaGFwZRgHIAEoCzIXLmNvbmRlbnNlLnYxLk1vZGVsU2hhcGUSFAoMY2FwYWJpbGl0aWVzGAggAygJEhQKDG1heF9pbmZsaWdodBgJIAEoDRILCgNwaWQYCiABKA0SFAoMaGVhcnRiZWF0X21zGAsgASgNIkcKCUhlYXJ0YmVhdBIPCgd1bml4X21zGAEgASgEEhAKCGluZmxpZ2h0GAIgASgNEhcKD2J1c3lfcmVxdWVzdF9pZBgDIAEoCSIuCgpXb3JrZXJEZWFkEg0KBWNhdXNlGAEgASgJEhEKCXRyYWNlYmFjaxgCIAEoCSJfCgtIZWFsdGhSZXBseRIKCgJvaxgBIAEoCBIOCgZzdGF0dXMYAiABKAkSEAoIdXB0aW1lX3MYAyABKAESEAoIaW5mbGlnaHQYBCABKA0SEAoIcHJvYmVfbXMYBSABKAEiHAoNVG9rZW5pemVSZXBseRILCgNpZHMYASADKA0iNgoMUHJlZmlsbFJlcGx5EhIKCm51bV90b2tlbnMYASABKA0SEgoKbnVtX2xheWVycxgCIAEoDSIwCg1HZW5lcmF0ZVJlcGx5EgwKBHRleHQYASABKAkSEQoJdG9rZW5faWRzGAIgAygNIr4BCg1Db250YWluZXJJbmZvEhcKD29yaWdpbmFsX3Rva2VucxgBIAEoDRITCgtrZXB0X3Rva2VucxgCIAEoDRISCgpudW1fbGF5ZXJzGAMgASgNEg0KBWJ5dGVzGAQgASgEEhYKDnNoYTI1Nl9jb250ZXh0GAUgASgJEhEKCWFsZ29yaXRobRgGIAEoCRIhCgVkdHlwZRgHIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEg4KBmZvcm1hdBgIIAEoCSKLAQoNQ29tcHJlc3NSZXBseRIoCgRpbmZvGAEgASgLMhouY29uZGVuc2UudjEuQ29udGFpbmVySW5mbxIMCgRwYXRoGAIgASgJEhIKCmNvbXB1dGVfbXMYAyABKAESFAoMc2VyaWFsaXplX21zGAQgASgBEhgKEGxlZ2FjeV9ucHlfYnl0ZXMYBSABKAQiYgoNRXZhbHVhdGVSZXBseRIPCgdhbnN3ZXJzGAEgAygJEhEKCWV4aXN0ZW5jZRgCIAMoCBISCgpjb21wdXRlX21zGAMgASgBEhkKEWV4aXN0ZW5jZV9yZXBsaWVzGAQgAygJIroBCg1UcmFpblByb2dyZXNzEgwKBHN0ZXAYASABKAQSEQoJbWF4X3N0ZXBzGAIgASgEEgwKBGxvc3MYAyABKAESEAoIdmFsX2xvc3MYBCABKAESFAoMdG9rZW5zX3Blcl9zGAUgASgBEg0KBWV0YV9zGAYgASgBEhIKCmNoZWNrcG9pbnQYByABKAkSDQoFZmluYWwYCCABKAgSFAoMdmFsX2FjY3VyYWN5GAkgASgBEgoKAmxyGAogASgBIg8KDVNodXRkb3duUmVwbHkiCwoJRWNob1JlcGx5KlEKD1Byb3RvY29sVmVyc2lvbhIgChxQUk9UT0NPTF9WRVJTSU9OX1VOU1BFQ0lGSUVEEAASHAoYUFJPVE9DT0xfVkVSU0lPTl9DVVJSRU5UEAEqhgEKBURUeXBlEhUKEURUWVBFX1VOU1BFQ0lGSUVEEAASDQoJRFRZUEVfRjMyEAESDQoJRFRZUEVfRjE2EAISDgoKRFRZUEVfQkYxNhADEgwKCERUWVBFX0k4EAQSDQoJRFRZUEVfSTMyEAUSDQoJRFRZUEVfSTY0EAYSDAoIRFRZUEVfVTgQByruAwoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIYChRFUlJPUl9DT0RFX01BTEZPUk1FRBABEiIKHkVSUk9SX0NPREVfVU5TVVBQT1JURURfVkVSU0lPThACEh4KGkVSUk9SX0NPREVfVU5LTk9XTl9NRVNTQUdFEAMSHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAQSIAocRVJST1JfQ09ERV9VTlNVUFBPUlRFRF9NT0RFTBAFEiQKIEVSUk9SX0NPREVfVU5TVVBQT1JURURfQUxHT1JJVEhNEAYSIAocRVJST1JfQ09ERV9JTlZBTElEX0NPTlRBSU5FUhAHEiAKHEVSUk9SX0NPREVfREVBRExJTkVfRVhDRUVERUQQCBIYChRFUlJPUl9DT0RFX0NBTkNFTExFRBAJEhkKFUVSUk9SX0NPREVfT1ZFUkxPQURFRBAKEhoKFkVSUk9SX0NPREVfV09SS0VSX0RFQUQQCxIcChhFUlJPUl9DT0RFX09VVF9PRl9NRU1PUlkQDBIYChRFUlJPUl9DT0RFX05PVF9GT1VORBANEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQDhIYChRFUlJPUl9DT0RFX05PX1dPUktFUhAPYgZwcm90bzM");
+  fileDesc("Chhjb25kZW5zZS92MS93b3JrZXIucHJvdG8SC2NvbmRlbnNlLnYxIosBCgZUZW5zb3ISDAoEbmFtZRgBIAEoCRIhCgVkdHlwZRgCIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEg0KBXNoYXBlGAMgAygEEg8KBWZyYW1lGAQgASgNSAASJAoEZmlsZRgFIAEoCzIULmNvbmRlbnNlLnYxLkZpbGVSZWZIAEIKCghsb2NhdGlvbiJFCgdGaWxlUmVmEgwKBHBhdGgYASABKAkSDgoGb2Zmc2V0GAIgASgEEg4KBmxlbmd0aBgDIAEoBBIMCgRrZWVwGAQgASgIImUKBUVycm9yEiQKBGNvZGUYASABKA4yFi5jb25kZW5zZS52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgSEgoKcmVxdWVzdF9pZBgEIAEoCSKuBQoIVG9Xb3JrZXISNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLmNvbmRlbnNlLnYxLlByb3RvY29sVmVyc2lvbhISCgpyZXF1ZXN0X2lkGAIgASgJEhgKEGRlYWRsaW5lX3VuaXhfbXMYAyABKAQSJAoHdGVuc29ycxgEIAMoCzITLmNvbmRlbnNlLnYxLlRlbnNvchIsCgZoZWFsdGgYCiABKAsyGi5jb25kZW5zZS52MS5IZWFsdGhSZXF1ZXN0SAASMAoIdG9rZW5pemUYCyABKAsyHC5jb25kZW5zZS52MS5Ub2tlbml6ZVJlcXVlc3RIABIuCgdwcmVmaWxsGAwgASgLMhsuY29uZGVuc2UudjEuUHJlZmlsbFJlcXVlc3RIABIwCghnZW5lcmF0ZRgNIAEoCzIcLmNvbmRlbnNlLnYxLkdlbmVyYXRlUmVxdWVzdEgAEjAKCGNvbXByZXNzGA4gASgLMhwuY29uZGVuc2UudjEuQ29tcHJlc3NSZXF1ZXN0SAASMAoIZXZhbHVhdGUYDyABKAsyHC5jb25kZW5zZS52MS5FdmFsdWF0ZVJlcXVlc3RIABIqCgV0cmFpbhgQIAEoCzIZLmNvbmRlbnNlLnYxLlRyYWluUmVxdWVzdEgAEjAKCHNodXRkb3duGBEgASgLMhwuY29uZGVuc2UudjEuU2h1dGRvd25SZXF1ZXN0SAASLAoGY2FuY2VsGBIgASgLMhouY29uZGVuc2UudjEuQ2FuY2VsUmVxdWVzdEgAEigKBGVjaG8YEyABKAsyGC5jb25kZW5zZS52MS5FY2hvUmVxdWVzdEgAEjIKCWNoYWxsZW5nZRgUIAEoCzIdLmNvbmRlbnNlLnYxLkNoYWxsZW5nZVJlcXVlc3RIAEIGCgRib2R5Ih0KDUhlYWx0aFJlcXVlc3QSDAoEZGVlcBgBIAEoCCI7Cg9Ub2tlbml6ZVJlcXVlc3QSDAoEdGV4dBgBIAEoCRIaChJhZGRfc3BlY2lhbF90b2tlbnMYAiABKAgicwoOUHJlZmlsbFJlcXVlc3QSDwoHY29udGV4dBgBIAEoCRIRCglpbnB1dF9pZHMYAiADKA0SGgoSYWRkX3NwZWNpYWxfdG9rZW5zGAMgASgIEiEKBWR0eXBlGAQgASgOMhIuY29uZGVuc2UudjEuRFR5cGUihgEKD0dlbmVyYXRlUmVxdWVzdBIQCghxdWVzdGlvbhgBIAEoCRIUCgxxdWVzdGlvbl9pZHMYAiADKA0SFwoPb3JpZ2luYWxfbGVuZ3RoGAMgASgNEhYKDm1heF9uZXdfdG9rZW5zGAQgASgNEhoKEmFkZF9zcGVjaWFsX3Rva2VucxgFIAEoCCKuAQoOQ29tcHJlc3NQYXJhbXMSDQoFcmF0aW8YASABKAESFQoNdGFyZ2V0X3Rva2VucxgCIAEoDRISCgptaW5fdG9rZW5zGAMgASgNEhIKCm1heF90b2tlbnMYBCABKA0SEwoLc2lua190b2tlbnMYBSABKA0SEgoKY2hlY2twb2ludBgGIAEoCRIXCg9udW1fc29mdF90b2tlbnMYByABKA0SDAoEc2VlZBgIIAEoDSKbAgoPQ29tcHJlc3NSZXF1ZXN0Eg8KB2NvbnRleHQYASABKAkSFAoMdGFyZ2V0X21vZGVsGAIgASgJEhEKCWFsZ29yaXRobRgDIAEoCRIrCgZwYXJhbXMYBCABKAsyGy5jb25kZW5zZS52MS5Db21wcmVzc1BhcmFtcxIhCgVkdHlwZRgFIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEhMKC291dHB1dF9wYXRoGAYgASgJEh4KFnJldHVybl9zb2Z0X2VtYmVkZGluZ3MYByABKAgSFAoMbWluZXJfaG90a2V5GAggASgJEhoKEmFkZF9zcGVjaWFsX3Rva2VucxgJIAEoCBIXCg9sZWdhY3lfbnB5X3BhdGgYCiABKAkizgIKD0V2YWx1YXRlUmVxdWVzdBIWCg5jb250YWluZXJfcGF0aBgBIAEoCRIRCglxdWVzdGlvbnMYAiADKAkSFgoObWF4X25ld190b2tlbnMYAyABKA0SGAoQZXhpc3RlbmNlX2NodW5rcxgEIAMoCRIUCgx0YXJnZXRfbW9kZWwYBSABKAkSDQoFYmF0Y2gYBiABKAgSLQoIZXhwZWN0ZWQYByADKAsyGy5jb25kZW5zZS52MS5FeHBlY3RlZEFuc3dlchIuCgxhbnN3ZXJfY2hlY2sYCCABKA4yGC5jb25kZW5zZS52MS5BbnN3ZXJDaGVjaxIYChBleGlzdGVuY2VfbGFiZWxzGAkgAygIEigKBWl0ZW1zGAogAygLMhkuY29uZGVuc2UudjEuRXZhbHVhdGVJdGVtEhYKDm1heF9iYXRjaF9yb3dzGAsgASgNIiEKDkV4cGVjdGVkQW5zd2VyEg8KB2Fuc3dlcnMYASADKAkiwgEKDEV2YWx1YXRlSXRlbRIKCgJpZBgBIAEoCRIWCg5jb250YWluZXJfcGF0aBgCIAEoCRIYChBjb250YWluZXJfdGVuc29yGAMgASgJEhEKCXF1ZXN0aW9ucxgEIAMoCRItCghleHBlY3RlZBgFIAMoCzIbLmNvbmRlbnNlLnYxLkV4cGVjdGVkQW5zd2VyEhgKEGV4aXN0ZW5jZV9jaHVua3MYBiADKAkSGAoQZXhpc3RlbmNlX2xhYmVscxgHIAMoCCL3AgoMVHJhaW5SZXF1ZXN0EhcKD2NvbmRlbnNlcl9tb2RlbBgBIAEoCRIVCg1kZWNvZGVyX21vZGVsGAIgASgJEhsKE251bV9jb25kZW5zZV90b2tlbnMYAyABKA0SFQoNbGFzdF9rX2xheWVycxgEIAEoDRIRCglsb3JhX3JhbmsYBSABKA0SCgoCbHIYBiABKAESFQoNbHJfcHJvamVjdGlvbhgHIAEoARIRCgltYXhfc3RlcHMYCCABKA0SEgoKYmF0Y2hfc2l6ZRgJIAEoDRIWCg5jb250ZXh0X3Rva2VucxgKIAEoDRIRCglvYmplY3RpdmUYCyABKAkSEQoJZGF0YV9wYXRoGAwgASgJEhIKCm91dHB1dF9kaXIYDSABKAkSEwoLcmVzdW1lX2Zyb20YDiABKAkSEQoJdmFsX2V2ZXJ5GA8gASgNEgwKBHNlZWQYECABKA0SHgoWZ3JhZGllbnRfY2hlY2twb2ludGluZxgRIAEoCCIhCg9TaHV0ZG93blJlcXVlc3QSDgoGcmVhc29uGAEgASgJIjYKC0VjaG9SZXF1ZXN0EhUKDXJlcGx5X2FzX2ZpbGUYASABKAgSEAoIZmlsZV9kaXIYAiABKAkiKgoNQ2FuY2VsUmVxdWVzdBIZChF0YXJnZXRfcmVxdWVzdF9pZBgBIAEoCSLKAQoQQ2hhbGxlbmdlUmVxdWVzdBIMCgRzZWVkGAEgASgEEhEKCW1pbl9jaGFycxgCIAEoDRIRCgltYXhfY2hhcnMYAyABKA0SDQoFa2luZHMYBCADKAkSFQoNbnVtX3F1ZXN0aW9ucxgFIAEoDRIUCgx0YXJnZXRfbW9kZWwYBiABKAkSDAoEc2FsdBgHIAEoCRIbChNudW1fcG9zaXRpdmVfY2h1bmtzGAggASgNEhsKE251bV9uZWdhdGl2ZV9jaHVua3MYCSABKA0igAYKCkZyb21Xb3JrZXISNgoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDjIcLmNvbmRlbnNlLnYxLlByb3RvY29sVmVyc2lvbhISCgpyZXF1ZXN0X2lkGAIgASgJEiQKB3RlbnNvcnMYAyADKAsyEy5jb25kZW5zZS52MS5UZW5zb3ISIwoFaGVsbG8YCiABKAsyEi5jb25kZW5zZS52MS5IZWxsb0gAEisKCWhlYXJ0YmVhdBgLIAEoCzIWLmNvbmRlbnNlLnYxLkhlYXJ0YmVhdEgAEicKBGRlYWQYDCABKAsyFy5jb25kZW5zZS52MS5Xb3JrZXJEZWFkSAASIwoFZXJyb3IYDSABKAsyEi5jb25kZW5zZS52MS5FcnJvckgAEioKBmhlYWx0aBgUIAEoCzIYLmNvbmRlbnNlLnYxLkhlYWx0aFJlcGx5SAASLgoIdG9rZW5pemUYFSABKAsyGi5jb25kZW5zZS52MS5Ub2tlbml6ZVJlcGx5SAASLAoHcHJlZmlsbBgWIAEoCzIZLmNvbmRlbnNlLnYxLlByZWZpbGxSZXBseUgAEi4KCGdlbmVyYXRlGBcgASgLMhouY29uZGVuc2UudjEuR2VuZXJhdGVSZXBseUgAEi4KCGNvbXByZXNzGBggASgLMhouY29uZGVuc2UudjEuQ29tcHJlc3NSZXBseUgAEi4KCGV2YWx1YXRlGBkgASgLMhouY29uZGVuc2UudjEuRXZhbHVhdGVSZXBseUgAEjQKDnRyYWluX3Byb2dyZXNzGBogASgLMhouY29uZGVuc2UudjEuVHJhaW5Qcm9ncmVzc0gAEi4KCHNodXRkb3duGBsgASgLMhouY29uZGVuc2UudjEuU2h1dGRvd25SZXBseUgAEiYKBGVjaG8YHCABKAsyFi5jb25kZW5zZS52MS5FY2hvUmVwbHlIABIwCgljaGFsbGVuZ2UYHSABKAsyGy5jb25kZW5zZS52MS5DaGFsbGVuZ2VSZXBseUgAQgYKBGJvZHkirwEKCk1vZGVsU2hhcGUSEgoKbnVtX2xheWVycxgBIAEoDRIUCgxudW1fa3ZfaGVhZHMYAiABKA0SEAoIaGVhZF9kaW0YAyABKA0SEwoLaGlkZGVuX3NpemUYBCABKA0SGwoTbnVtX2F0dGVudGlvbl9oZWFkcxgFIAEoDRISCgp2b2NhYl9zaXplGAYgASgNEh8KF21heF9wb3NpdGlvbl9lbWJlZGRpbmdzGAcgASgNIp0CCgVIZWxsbxI2ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMhwuY29uZGVuc2UudjEuUHJvdG9jb2xWZXJzaW9uEhEKCXdvcmtlcl9pZBgCIAEoCRINCgVtb2RlbBgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIOCgZkZXZpY2UYBSABKAkSIQoFZHR5cGUYBiABKA4yEi5jb25kZW5zZS52MS5EVHlwZRImCgVzaGFwZRgHIAEoCzIXLmNvbmRlbnNlLnYxLk1vZGVsU2hhcGUSFAoMY2FwYWJpbGl0aWVzGAggAygJEhQKDG1heF9pbmZsaWdodBgJIAEoDRILCgNwaWQYCiABKA0SFAoMaGVhcnRiZWF0X21zGAsgASgNIkcKCUhlYXJ0YmVhdBIPCgd1bml4X21zGAEgASgEEhAKCGluZmxpZ2h0GAIgASgNEhcKD2J1c3lfcmVxdWVzdF9pZBgDIAEoCSIuCgpXb3JrZXJEZWFkEg0KBWNhdXNlGAEgASgJEhEKCXRyYWNlYmFjaxgCIAEoCSJfCgtIZWFsdGhSZXBseRIKCgJvaxgBIAEoCBIOCgZzdGF0dXMYAiABKAkSEAoIdXB0aW1lX3MYAyABKAESEAoIaW5mbGlnaHQYBCABKA0SEAoIcHJvYmVfbXMYBSABKAEiHAoNVG9rZW5pemVSZXBseRILCgNpZHMYASADKA0iNgoMUHJlZmlsbFJlcGx5EhIKCm51bV90b2tlbnMYASABKA0SEgoKbnVtX2xheWVycxgCIAEoDSIwCg1HZW5lcmF0ZVJlcGx5EgwKBHRleHQYASABKAkSEQoJdG9rZW5faWRzGAIgAygNIr4BCg1Db250YWluZXJJbmZvEhcKD29yaWdpbmFsX3Rva2VucxgBIAEoDRITCgtrZXB0X3Rva2VucxgCIAEoDRISCgpudW1fbGF5ZXJzGAMgASgNEg0KBWJ5dGVzGAQgASgEEhYKDnNoYTI1Nl9jb250ZXh0GAUgASgJEhEKCWFsZ29yaXRobRgGIAEoCRIhCgVkdHlwZRgHIAEoDjISLmNvbmRlbnNlLnYxLkRUeXBlEg4KBmZvcm1hdBgIIAEoCSKLAQoNQ29tcHJlc3NSZXBseRIoCgRpbmZvGAEgASgLMhouY29uZGVuc2UudjEuQ29udGFpbmVySW5mbxIMCgRwYXRoGAIgASgJEhIKCmNvbXB1dGVfbXMYAyABKAESFAoMc2VyaWFsaXplX21zGAQgASgBEhgKEGxlZ2FjeV9ucHlfYnl0ZXMYBSABKAQivgEKDUV2YWx1YXRlUmVwbHkSDwoHYW5zd2VycxgBIAMoCRIRCglleGlzdGVuY2UYAiADKAgSEgoKY29tcHV0ZV9tcxgDIAEoARIZChFleGlzdGVuY2VfcmVwbGllcxgEIAMoCRIPCgdjb3JyZWN0GAUgAygIEhkKEWV4aXN0ZW5jZV9jb3JyZWN0GAYgAygIEi4KBWl0ZW1zGAcgAygLMh8uY29uZGVuc2UudjEuRXZhbHVhdGVJdGVtUmVzdWx0ItoBChJFdmFsdWF0ZUl0ZW1SZXN1bHQSCgoCaWQYASABKAkSIQoFZXJyb3IYAiABKAsyEi5jb25kZW5zZS52MS5FcnJvchIPCgdhbnN3ZXJzGAMgAygJEg8KB2NvcnJlY3QYBCADKAgSEQoJZXhpc3RlbmNlGAUgAygIEhkKEWV4aXN0ZW5jZV9yZXBsaWVzGAYgAygJEhkKEWV4aXN0ZW5jZV9jb3JyZWN0GAcgAygIEhMKC2tlcHRfdG9rZW5zGAggASgNEhUKDW5leHRfcG9zaXRpb24YCSABKA0iugEKDVRyYWluUHJvZ3Jlc3MSDAoEc3RlcBgBIAEoBBIRCgltYXhfc3RlcHMYAiABKAQSDAoEbG9zcxgDIAEoARIQCgh2YWxfbG9zcxgEIAEoARIUCgx0b2tlbnNfcGVyX3MYBSABKAESDQoFZXRhX3MYBiABKAESEgoKY2hlY2twb2ludBgHIAEoCRINCgVmaW5hbBgIIAEoCBIUCgx2YWxfYWNjdXJhY3kYCSABKAESCgoCbHIYCiABKAEiDwoNU2h1dGRvd25SZXBseSJgChFDaGFsbGVuZ2VRdWVzdGlvbhIMCgRraW5kGAEgASgJEhAKCHF1ZXN0aW9uGAIgASgJEhoKEmZvcm1hdHRlZF9xdWVzdGlvbhgDIAEoCRIPCgdhbnN3ZXJzGAQgAygJIjIKDkV4aXN0ZW5jZUNodW5rEgwKBHRleHQYASABKAkSEgoKaW5fY29udGV4dBgCIAEoCCLxAQoOQ2hhbGxlbmdlUmVwbHkSDwoHY29udGV4dBgBIAEoCRIZChFmb3JtYXR0ZWRfY29udGV4dBgCIAEoCRIxCglxdWVzdGlvbnMYAyADKAsyHi5jb25kZW5zZS52MS5DaGFsbGVuZ2VRdWVzdGlvbhIrCgZjaHVua3MYBCADKAsyGy5jb25kZW5zZS52MS5FeGlzdGVuY2VDaHVuaxIVCg1jb250ZXh0X2NoYXJzGAUgASgNEhMKC2RyYXduX2NoYXJzGAYgASgNEhQKDHRhcmdldF9tb2RlbBgHIAEoCRIRCglnZW5lcmF0b3IYCCABKAkiCwoJRWNob1JlcGx5KlEKD1Byb3RvY29sVmVyc2lvbhIgChxQUk9UT0NPTF9WRVJTSU9OX1VOU1BFQ0lGSUVEEAASHAoYUFJPVE9DT0xfVkVSU0lPTl9DVVJSRU5UEAEqhgEKBURUeXBlEhUKEURUWVBFX1VOU1BFQ0lGSUVEEAASDQoJRFRZUEVfRjMyEAESDQoJRFRZUEVfRjE2EAISDgoKRFRZUEVfQkYxNhADEgwKCERUWVBFX0k4EAQSDQoJRFRZUEVfSTMyEAUSDQoJRFRZUEVfSTY0EAYSDAoIRFRZUEVfVTgQByruAwoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIYChRFUlJPUl9DT0RFX01BTEZPUk1FRBABEiIKHkVSUk9SX0NPREVfVU5TVVBQT1JURURfVkVSU0lPThACEh4KGkVSUk9SX0NPREVfVU5LTk9XTl9NRVNTQUdFEAMSHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAQSIAocRVJST1JfQ09ERV9VTlNVUFBPUlRFRF9NT0RFTBAFEiQKIEVSUk9SX0NPREVfVU5TVVBQT1JURURfQUxHT1JJVEhNEAYSIAocRVJST1JfQ09ERV9JTlZBTElEX0NPTlRBSU5FUhAHEiAKHEVSUk9SX0NPREVfREVBRExJTkVfRVhDRUVERUQQCBIYChRFUlJPUl9DT0RFX0NBTkNFTExFRBAJEhkKFUVSUk9SX0NPREVfT1ZFUkxPQURFRBAKEhoKFkVSUk9SX0NPREVfV09SS0VSX0RFQUQQCxIcChhFUlJPUl9DT0RFX09VVF9PRl9NRU1PUlkQDBIYChRFUlJPUl9DT0RFX05PVF9GT1VORBANEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQDhIYChRFUlJPUl9DT0RFX05PX1dPUktFUhAPKmAKC0Fuc3dlckNoZWNrEhwKGEFOU1dFUl9DSEVDS19VTlNQRUNJRklFRBAAEhsKF0FOU1dFUl9DSEVDS19QUk9DRURVUkFMEAESFgoSQU5TV0VSX0NIRUNLX0VYQUNUEAJiBnByb3RvMw");
 
 /**
  * Describes one raw tensor. Exactly one of `frame` (index into the frames after the header, 0-based)
@@ -222,6 +222,12 @@ export type ToWorker = Message<"condense.v1.ToWorker"> & {
      */
     value: EchoRequest;
     case: "echo";
+  } | {
+    /**
+     * @generated from field: condense.v1.ChallengeRequest challenge = 20;
+     */
+    value: ChallengeRequest;
+    case: "challenge";
   } | { case: undefined; value?: undefined };
 };
 
@@ -532,6 +538,44 @@ export type EvaluateRequest = Message<"condense.v1.EvaluateRequest"> & {
    * @generated from field: bool batch = 6;
    */
   batch: boolean;
+
+  /**
+   * prompts on CPU); equal to the sequential answers up to float rounding
+   * Ground truth, so answer checking lives in the worker: per question (same order as `questions`);
+   * empty = answers only, no verdicts.
+   *
+   * @generated from field: repeated condense.v1.ExpectedAnswer expected = 7;
+   */
+  expected: ExpectedAnswer[];
+
+  /**
+   * how `expected` is compared; required when `expected` is set
+   *
+   * @generated from field: condense.v1.AnswerCheck answer_check = 8;
+   */
+  answerCheck: AnswerCheck;
+
+  /**
+   * per existence chunk: true = the chunk is in the context
+   *
+   * @generated from field: repeated bool existence_labels = 9;
+   */
+  existenceLabels: boolean[];
+
+  /**
+   * Several containers (e.g. from different miners, each answering its own challenge) in one padded,
+   * batched decode. When set, fields 1, 2, 4, 7 and 9 must be empty and each item carries its own.
+   *
+   * @generated from field: repeated condense.v1.EvaluateItem items = 10;
+   */
+  items: EvaluateItem[];
+
+  /**
+   * rows (container x prompt) per decode; 0 = the worker's default
+   *
+   * @generated from field: uint32 max_batch_rows = 11;
+   */
+  maxBatchRows: number;
 };
 
 /**
@@ -540,6 +584,78 @@ export type EvaluateRequest = Message<"condense.v1.EvaluateRequest"> & {
  */
 export const EvaluateRequestSchema: GenMessage<EvaluateRequest> = /*@__PURE__*/
   messageDesc(file_condense_v1_worker, 10);
+
+/**
+ * @generated from message condense.v1.ExpectedAnswer
+ */
+export type ExpectedAnswer = Message<"condense.v1.ExpectedAnswer"> & {
+  /**
+   * @generated from field: repeated string answers = 1;
+   */
+  answers: string[];
+};
+
+/**
+ * Describes the message condense.v1.ExpectedAnswer.
+ * Use `create(ExpectedAnswerSchema)` to create a new message.
+ */
+export const ExpectedAnswerSchema: GenMessage<ExpectedAnswer> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 11);
+
+/**
+ * One container of a multi-container Evaluate, with its own questions and ground truth.
+ *
+ * @generated from message condense.v1.EvaluateItem
+ */
+export type EvaluateItem = Message<"condense.v1.EvaluateItem"> & {
+  /**
+   * the caller's tag, echoed in EvaluateItemResult.id
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * or the request tensor named `container_tensor` when empty
+   *
+   * @generated from field: string container_path = 2;
+   */
+  containerPath: string;
+
+  /**
+   * @generated from field: string container_tensor = 3;
+   */
+  containerTensor: string;
+
+  /**
+   * already formatted with the chat template
+   *
+   * @generated from field: repeated string questions = 4;
+   */
+  questions: string[];
+
+  /**
+   * @generated from field: repeated condense.v1.ExpectedAnswer expected = 5;
+   */
+  expected: ExpectedAnswer[];
+
+  /**
+   * @generated from field: repeated string existence_chunks = 6;
+   */
+  existenceChunks: string[];
+
+  /**
+   * @generated from field: repeated bool existence_labels = 7;
+   */
+  existenceLabels: boolean[];
+};
+
+/**
+ * Describes the message condense.v1.EvaluateItem.
+ * Use `create(EvaluateItemSchema)` to create a new message.
+ */
+export const EvaluateItemSchema: GenMessage<EvaluateItem> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 12);
 
 /**
  * Typed training configuration; see docs/trainer.md.
@@ -642,7 +758,7 @@ export type TrainRequest = Message<"condense.v1.TrainRequest"> & {
  * Use `create(TrainRequestSchema)` to create a new message.
  */
 export const TrainRequestSchema: GenMessage<TrainRequest> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 11);
+  messageDesc(file_condense_v1_worker, 13);
 
 /**
  * @generated from message condense.v1.ShutdownRequest
@@ -659,7 +775,7 @@ export type ShutdownRequest = Message<"condense.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 12);
+  messageDesc(file_condense_v1_worker, 14);
 
 /**
  * Returns the request's tensors unchanged (same names, dtypes, shapes), through the same transport
@@ -686,7 +802,7 @@ export type EchoRequest = Message<"condense.v1.EchoRequest"> & {
  * Use `create(EchoRequestSchema)` to create a new message.
  */
 export const EchoRequestSchema: GenMessage<EchoRequest> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 13);
+  messageDesc(file_condense_v1_worker, 15);
 
 /**
  * @generated from message condense.v1.CancelRequest
@@ -703,7 +819,85 @@ export type CancelRequest = Message<"condense.v1.CancelRequest"> & {
  * Use `create(CancelRequestSchema)` to create a new message.
  */
 export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 14);
+  messageDesc(file_condense_v1_worker, 16);
+
+/**
+ * A seeded procedural challenge (py/condense_worker/tasks): the same request gives a byte-identical
+ * reply. The seed and salt are chosen by the validator (secret x miner hotkey x request id), so every
+ * contender and request gets different content. Ground truth is in the reply; the validator decides
+ * what of it leaves the process.
+ *
+ * @generated from message condense.v1.ChallengeRequest
+ */
+export type ChallengeRequest = Message<"condense.v1.ChallengeRequest"> & {
+  /**
+   * @generated from field: uint64 seed = 1;
+   */
+  seed: bigint;
+
+  /**
+   * tier bounds on the formatted context's length in characters;
+   *
+   * @generated from field: uint32 min_chars = 2;
+   */
+  minChars: number;
+
+  /**
+   * the length is drawn in [min_chars, max_chars] from the seed
+   *
+   * @generated from field: uint32 max_chars = 3;
+   */
+  maxChars: number;
+
+  /**
+   * task kinds the questions are drawn from; empty = all the worker knows
+   *
+   * @generated from field: repeated string kinds = 4;
+   */
+  kinds: string[];
+
+  /**
+   * 0 = 1
+   *
+   * @generated from field: uint32 num_questions = 5;
+   */
+  numQuestions: number;
+
+  /**
+   * whose chat template formats context and questions; empty = the worker's
+   *
+   * @generated from field: string target_model = 6;
+   */
+  targetModel: string;
+
+  /**
+   * uniqueness salt (e.g. the miner's hotkey); changes the content
+   *
+   * @generated from field: string salt = 7;
+   */
+  salt: string;
+
+  /**
+   * existence chunks from the context; 0 = 2
+   *
+   * @generated from field: uint32 num_positive_chunks = 8;
+   */
+  numPositiveChunks: number;
+
+  /**
+   * existence chunks from unrelated text; 0 = 2
+   *
+   * @generated from field: uint32 num_negative_chunks = 9;
+   */
+  numNegativeChunks: number;
+};
+
+/**
+ * Describes the message condense.v1.ChallengeRequest.
+ * Use `create(ChallengeRequestSchema)` to create a new message.
+ */
+export const ChallengeRequestSchema: GenMessage<ChallengeRequest> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 17);
 
 /**
  * @generated from message condense.v1.FromWorker
@@ -809,6 +1003,12 @@ export type FromWorker = Message<"condense.v1.FromWorker"> & {
      */
     value: EchoReply;
     case: "echo";
+  } | {
+    /**
+     * @generated from field: condense.v1.ChallengeReply challenge = 29;
+     */
+    value: ChallengeReply;
+    case: "challenge";
   } | { case: undefined; value?: undefined };
 };
 
@@ -817,7 +1017,7 @@ export type FromWorker = Message<"condense.v1.FromWorker"> & {
  * Use `create(FromWorkerSchema)` to create a new message.
  */
 export const FromWorkerSchema: GenMessage<FromWorker> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 15);
+  messageDesc(file_condense_v1_worker, 18);
 
 /**
  * @generated from message condense.v1.ModelShape
@@ -864,7 +1064,7 @@ export type ModelShape = Message<"condense.v1.ModelShape"> & {
  * Use `create(ModelShapeSchema)` to create a new message.
  */
 export const ModelShapeSchema: GenMessage<ModelShape> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 16);
+  messageDesc(file_condense_v1_worker, 19);
 
 /**
  * @generated from message condense.v1.Hello
@@ -937,7 +1137,7 @@ export type Hello = Message<"condense.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 17);
+  messageDesc(file_condense_v1_worker, 20);
 
 /**
  * @generated from message condense.v1.Heartbeat
@@ -964,7 +1164,7 @@ export type Heartbeat = Message<"condense.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 18);
+  messageDesc(file_condense_v1_worker, 21);
 
 /**
  * @generated from message condense.v1.WorkerDead
@@ -986,7 +1186,7 @@ export type WorkerDead = Message<"condense.v1.WorkerDead"> & {
  * Use `create(WorkerDeadSchema)` to create a new message.
  */
 export const WorkerDeadSchema: GenMessage<WorkerDead> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 19);
+  messageDesc(file_condense_v1_worker, 22);
 
 /**
  * @generated from message condense.v1.HealthReply
@@ -1023,7 +1223,7 @@ export type HealthReply = Message<"condense.v1.HealthReply"> & {
  * Use `create(HealthReplySchema)` to create a new message.
  */
 export const HealthReplySchema: GenMessage<HealthReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 20);
+  messageDesc(file_condense_v1_worker, 23);
 
 /**
  * @generated from message condense.v1.TokenizeReply
@@ -1040,7 +1240,7 @@ export type TokenizeReply = Message<"condense.v1.TokenizeReply"> & {
  * Use `create(TokenizeReplySchema)` to create a new message.
  */
 export const TokenizeReplySchema: GenMessage<TokenizeReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 21);
+  messageDesc(file_condense_v1_worker, 24);
 
 /**
  * @generated from message condense.v1.PrefillReply
@@ -1062,7 +1262,7 @@ export type PrefillReply = Message<"condense.v1.PrefillReply"> & {
  * Use `create(PrefillReplySchema)` to create a new message.
  */
 export const PrefillReplySchema: GenMessage<PrefillReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 22);
+  messageDesc(file_condense_v1_worker, 25);
 
 /**
  * @generated from message condense.v1.GenerateReply
@@ -1084,7 +1284,7 @@ export type GenerateReply = Message<"condense.v1.GenerateReply"> & {
  * Use `create(GenerateReplySchema)` to create a new message.
  */
 export const GenerateReplySchema: GenMessage<GenerateReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 23);
+  messageDesc(file_condense_v1_worker, 26);
 
 /**
  * @generated from message condense.v1.ContainerInfo
@@ -1138,7 +1338,7 @@ export type ContainerInfo = Message<"condense.v1.ContainerInfo"> & {
  * Use `create(ContainerInfoSchema)` to create a new message.
  */
 export const ContainerInfoSchema: GenMessage<ContainerInfo> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 24);
+  messageDesc(file_condense_v1_worker, 27);
 
 /**
  * The container travels as `output_path` when the request named one, else as reply frame 0
@@ -1180,7 +1380,7 @@ export type CompressReply = Message<"condense.v1.CompressReply"> & {
  * Use `create(CompressReplySchema)` to create a new message.
  */
 export const CompressReplySchema: GenMessage<CompressReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 25);
+  messageDesc(file_condense_v1_worker, 28);
 
 /**
  * @generated from message condense.v1.EvaluateReply
@@ -1209,6 +1409,27 @@ export type EvaluateReply = Message<"condense.v1.EvaluateReply"> & {
    * @generated from field: repeated string existence_replies = 4;
    */
   existenceReplies: string[];
+
+  /**
+   * per question, when `expected` was given
+   *
+   * @generated from field: repeated bool correct = 5;
+   */
+  correct: boolean[];
+
+  /**
+   * per chunk, when `existence_labels` were given
+   *
+   * @generated from field: repeated bool existence_correct = 6;
+   */
+  existenceCorrect: boolean[];
+
+  /**
+   * per EvaluateRequest.items, same order
+   *
+   * @generated from field: repeated condense.v1.EvaluateItemResult items = 7;
+   */
+  items: EvaluateItemResult[];
 };
 
 /**
@@ -1216,7 +1437,68 @@ export type EvaluateReply = Message<"condense.v1.EvaluateReply"> & {
  * Use `create(EvaluateReplySchema)` to create a new message.
  */
 export const EvaluateReplySchema: GenMessage<EvaluateReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 26);
+  messageDesc(file_condense_v1_worker, 29);
+
+/**
+ * @generated from message condense.v1.EvaluateItemResult
+ */
+export type EvaluateItemResult = Message<"condense.v1.EvaluateItemResult"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * set when this container could not be evaluated (the rest are)
+   *
+   * @generated from field: condense.v1.Error error = 2;
+   */
+  error?: Error | undefined;
+
+  /**
+   * @generated from field: repeated string answers = 3;
+   */
+  answers: string[];
+
+  /**
+   * @generated from field: repeated bool correct = 4;
+   */
+  correct: boolean[];
+
+  /**
+   * @generated from field: repeated bool existence = 5;
+   */
+  existence: boolean[];
+
+  /**
+   * @generated from field: repeated string existence_replies = 6;
+   */
+  existenceReplies: string[];
+
+  /**
+   * @generated from field: repeated bool existence_correct = 7;
+   */
+  existenceCorrect: boolean[];
+
+  /**
+   * @generated from field: uint32 kept_tokens = 8;
+   */
+  keptTokens: number;
+
+  /**
+   * where the questions' positions started (original length)
+   *
+   * @generated from field: uint32 next_position = 9;
+   */
+  nextPosition: number;
+};
+
+/**
+ * Describes the message condense.v1.EvaluateItemResult.
+ * Use `create(EvaluateItemResultSchema)` to create a new message.
+ */
+export const EvaluateItemResultSchema: GenMessage<EvaluateItemResult> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 30);
 
 /**
  * @generated from message condense.v1.TrainProgress
@@ -1278,7 +1560,7 @@ export type TrainProgress = Message<"condense.v1.TrainProgress"> & {
  * Use `create(TrainProgressSchema)` to create a new message.
  */
 export const TrainProgressSchema: GenMessage<TrainProgress> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 27);
+  messageDesc(file_condense_v1_worker, 31);
 
 /**
  * @generated from message condense.v1.ShutdownReply
@@ -1291,7 +1573,133 @@ export type ShutdownReply = Message<"condense.v1.ShutdownReply"> & {
  * Use `create(ShutdownReplySchema)` to create a new message.
  */
 export const ShutdownReplySchema: GenMessage<ShutdownReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 28);
+  messageDesc(file_condense_v1_worker, 32);
+
+/**
+ * @generated from message condense.v1.ChallengeQuestion
+ */
+export type ChallengeQuestion = Message<"condense.v1.ChallengeQuestion"> & {
+  /**
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * raw
+   *
+   * @generated from field: string question = 2;
+   */
+  question: string;
+
+  /**
+   * closes the user turn in the target model's template, plus the answer prefix
+   *
+   * @generated from field: string formatted_question = 3;
+   */
+  formattedQuestion: string;
+
+  /**
+   * expected; pass to EvaluateRequest.expected with ANSWER_CHECK_PROCEDURAL
+   *
+   * @generated from field: repeated string answers = 4;
+   */
+  answers: string[];
+};
+
+/**
+ * Describes the message condense.v1.ChallengeQuestion.
+ * Use `create(ChallengeQuestionSchema)` to create a new message.
+ */
+export const ChallengeQuestionSchema: GenMessage<ChallengeQuestion> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 33);
+
+/**
+ * @generated from message condense.v1.ExistenceChunk
+ */
+export type ExistenceChunk = Message<"condense.v1.ExistenceChunk"> & {
+  /**
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * the label: true = taken from the context
+   *
+   * @generated from field: bool in_context = 2;
+   */
+  inContext: boolean;
+};
+
+/**
+ * Describes the message condense.v1.ExistenceChunk.
+ * Use `create(ExistenceChunkSchema)` to create a new message.
+ */
+export const ExistenceChunkSchema: GenMessage<ExistenceChunk> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 34);
+
+/**
+ * @generated from message condense.v1.ChallengeReply
+ */
+export type ChallengeReply = Message<"condense.v1.ChallengeReply"> & {
+  /**
+   * raw (no template)
+   *
+   * @generated from field: string context = 1;
+   */
+  context: string;
+
+  /**
+   * opens the user turn in the target model's template; what a miner gets
+   *
+   * @generated from field: string formatted_context = 2;
+   */
+  formattedContext: string;
+
+  /**
+   * @generated from field: repeated condense.v1.ChallengeQuestion questions = 3;
+   */
+  questions: ChallengeQuestion[];
+
+  /**
+   * @generated from field: repeated condense.v1.ExistenceChunk chunks = 4;
+   */
+  chunks: ExistenceChunk[];
+
+  /**
+   * code points of formatted_context, within [min_chars, max_chars]
+   *
+   * @generated from field: uint32 context_chars = 5;
+   */
+  contextChars: number;
+
+  /**
+   * the length drawn from the seed (context_chars <= drawn_chars unless it was below min)
+   *
+   * @generated from field: uint32 drawn_chars = 6;
+   */
+  drawnChars: number;
+
+  /**
+   * the template used
+   *
+   * @generated from field: string target_model = 7;
+   */
+  targetModel: string;
+
+  /**
+   * generator version; a change means old seeds replay differently
+   *
+   * @generated from field: string generator = 8;
+   */
+  generator: string;
+};
+
+/**
+ * Describes the message condense.v1.ChallengeReply.
+ * Use `create(ChallengeReplySchema)` to create a new message.
+ */
+export const ChallengeReplySchema: GenMessage<ChallengeReply> = /*@__PURE__*/
+  messageDesc(file_condense_v1_worker, 35);
 
 /**
  * @generated from message condense.v1.EchoReply
@@ -1304,7 +1712,7 @@ export type EchoReply = Message<"condense.v1.EchoReply"> & {
  * Use `create(EchoReplySchema)` to create a new message.
  */
 export const EchoReplySchema: GenMessage<EchoReply> = /*@__PURE__*/
-  messageDesc(file_condense_v1_worker, 29);
+  messageDesc(file_condense_v1_worker, 36);
 
 /**
  * Bumped only for a wire-incompatible change; the orchestrator refuses a Hello with another value.
@@ -1486,4 +1894,37 @@ export enum ErrorCode {
  */
 export const ErrorCodeSchema: GenEnum<ErrorCode> = /*@__PURE__*/
   enumDesc(file_condense_v1_worker, 2);
+
+/**
+ * How a reply is compared with its expected answers.
+ *
+ * @generated from enum condense.v1.AnswerCheck
+ */
+export enum AnswerCheck {
+  /**
+   * @generated from enum value: ANSWER_CHECK_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Procedural tasks: the reply is normalised (NFKC, case-folded, digit-group commas dropped) and its
+   * first k numbers must equal the k expected numbers (as a set).
+   *
+   * @generated from enum value: ANSWER_CHECK_PROCEDURAL = 1;
+   */
+  PROCEDURAL = 1,
+
+  /**
+   * The normalised reply (also stripped of surrounding punctuation) equals one normalised answer.
+   *
+   * @generated from enum value: ANSWER_CHECK_EXACT = 2;
+   */
+  EXACT = 2,
+}
+
+/**
+ * Describes the enum condense.v1.AnswerCheck.
+ */
+export const AnswerCheckSchema: GenEnum<AnswerCheck> = /*@__PURE__*/
+  enumDesc(file_condense_v1_worker, 3);
 

@@ -41,6 +41,12 @@ class ErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_CODE_NOT_FOUND: _ClassVar[ErrorCode]
     ERROR_CODE_INTERNAL: _ClassVar[ErrorCode]
     ERROR_CODE_NO_WORKER: _ClassVar[ErrorCode]
+
+class AnswerCheck(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ANSWER_CHECK_UNSPECIFIED: _ClassVar[AnswerCheck]
+    ANSWER_CHECK_PROCEDURAL: _ClassVar[AnswerCheck]
+    ANSWER_CHECK_EXACT: _ClassVar[AnswerCheck]
 PROTOCOL_VERSION_UNSPECIFIED: ProtocolVersion
 PROTOCOL_VERSION_CURRENT: ProtocolVersion
 DTYPE_UNSPECIFIED: DType
@@ -67,6 +73,9 @@ ERROR_CODE_OUT_OF_MEMORY: ErrorCode
 ERROR_CODE_NOT_FOUND: ErrorCode
 ERROR_CODE_INTERNAL: ErrorCode
 ERROR_CODE_NO_WORKER: ErrorCode
+ANSWER_CHECK_UNSPECIFIED: AnswerCheck
+ANSWER_CHECK_PROCEDURAL: AnswerCheck
+ANSWER_CHECK_EXACT: AnswerCheck
 
 class Tensor(_message.Message):
     __slots__ = ("name", "dtype", "shape", "frame", "file")
@@ -107,7 +116,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[_Union[ErrorCode, str]] = ..., message: _Optional[str] = ..., retryable: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ToWorker(_message.Message):
-    __slots__ = ("protocol_version", "request_id", "deadline_unix_ms", "tensors", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train", "shutdown", "cancel", "echo")
+    __slots__ = ("protocol_version", "request_id", "deadline_unix_ms", "tensors", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train", "shutdown", "cancel", "echo", "challenge")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +131,7 @@ class ToWorker(_message.Message):
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     ECHO_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     request_id: str
     deadline_unix_ms: int
@@ -136,7 +146,8 @@ class ToWorker(_message.Message):
     shutdown: ShutdownRequest
     cancel: CancelRequest
     echo: EchoRequest
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., deadline_unix_ms: _Optional[int] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., health: _Optional[_Union[HealthRequest, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeRequest, _Mapping]] = ..., prefill: _Optional[_Union[PrefillRequest, _Mapping]] = ..., generate: _Optional[_Union[GenerateRequest, _Mapping]] = ..., compress: _Optional[_Union[CompressRequest, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateRequest, _Mapping]] = ..., train: _Optional[_Union[TrainRequest, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownRequest, _Mapping]] = ..., cancel: _Optional[_Union[CancelRequest, _Mapping]] = ..., echo: _Optional[_Union[EchoRequest, _Mapping]] = ...) -> None: ...
+    challenge: ChallengeRequest
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., deadline_unix_ms: _Optional[int] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., health: _Optional[_Union[HealthRequest, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeRequest, _Mapping]] = ..., prefill: _Optional[_Union[PrefillRequest, _Mapping]] = ..., generate: _Optional[_Union[GenerateRequest, _Mapping]] = ..., compress: _Optional[_Union[CompressRequest, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateRequest, _Mapping]] = ..., train: _Optional[_Union[TrainRequest, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownRequest, _Mapping]] = ..., cancel: _Optional[_Union[CancelRequest, _Mapping]] = ..., echo: _Optional[_Union[EchoRequest, _Mapping]] = ..., challenge: _Optional[_Union[ChallengeRequest, _Mapping]] = ...) -> None: ...
 
 class HealthRequest(_message.Message):
     __slots__ = ("deep",)
@@ -223,20 +234,54 @@ class CompressRequest(_message.Message):
     def __init__(self, context: _Optional[str] = ..., target_model: _Optional[str] = ..., algorithm: _Optional[str] = ..., params: _Optional[_Union[CompressParams, _Mapping]] = ..., dtype: _Optional[_Union[DType, str]] = ..., output_path: _Optional[str] = ..., return_soft_embeddings: _Optional[bool] = ..., miner_hotkey: _Optional[str] = ..., add_special_tokens: _Optional[bool] = ..., legacy_npy_path: _Optional[str] = ...) -> None: ...
 
 class EvaluateRequest(_message.Message):
-    __slots__ = ("container_path", "questions", "max_new_tokens", "existence_chunks", "target_model", "batch")
+    __slots__ = ("container_path", "questions", "max_new_tokens", "existence_chunks", "target_model", "batch", "expected", "answer_check", "existence_labels", "items", "max_batch_rows")
     CONTAINER_PATH_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_NEW_TOKENS_FIELD_NUMBER: _ClassVar[int]
     EXISTENCE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     TARGET_MODEL_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_CHECK_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_ROWS_FIELD_NUMBER: _ClassVar[int]
     container_path: str
     questions: _containers.RepeatedScalarFieldContainer[str]
     max_new_tokens: int
     existence_chunks: _containers.RepeatedScalarFieldContainer[str]
     target_model: str
     batch: bool
-    def __init__(self, container_path: _Optional[str] = ..., questions: _Optional[_Iterable[str]] = ..., max_new_tokens: _Optional[int] = ..., existence_chunks: _Optional[_Iterable[str]] = ..., target_model: _Optional[str] = ..., batch: _Optional[bool] = ...) -> None: ...
+    expected: _containers.RepeatedCompositeFieldContainer[ExpectedAnswer]
+    answer_check: AnswerCheck
+    existence_labels: _containers.RepeatedScalarFieldContainer[bool]
+    items: _containers.RepeatedCompositeFieldContainer[EvaluateItem]
+    max_batch_rows: int
+    def __init__(self, container_path: _Optional[str] = ..., questions: _Optional[_Iterable[str]] = ..., max_new_tokens: _Optional[int] = ..., existence_chunks: _Optional[_Iterable[str]] = ..., target_model: _Optional[str] = ..., batch: _Optional[bool] = ..., expected: _Optional[_Iterable[_Union[ExpectedAnswer, _Mapping]]] = ..., answer_check: _Optional[_Union[AnswerCheck, str]] = ..., existence_labels: _Optional[_Iterable[bool]] = ..., items: _Optional[_Iterable[_Union[EvaluateItem, _Mapping]]] = ..., max_batch_rows: _Optional[int] = ...) -> None: ...
+
+class ExpectedAnswer(_message.Message):
+    __slots__ = ("answers",)
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    answers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, answers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EvaluateItem(_message.Message):
+    __slots__ = ("id", "container_path", "container_tensor", "questions", "expected", "existence_chunks", "existence_labels")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_PATH_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_TENSOR_FIELD_NUMBER: _ClassVar[int]
+    QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    container_path: str
+    container_tensor: str
+    questions: _containers.RepeatedScalarFieldContainer[str]
+    expected: _containers.RepeatedCompositeFieldContainer[ExpectedAnswer]
+    existence_chunks: _containers.RepeatedScalarFieldContainer[str]
+    existence_labels: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, id: _Optional[str] = ..., container_path: _Optional[str] = ..., container_tensor: _Optional[str] = ..., questions: _Optional[_Iterable[str]] = ..., expected: _Optional[_Iterable[_Union[ExpectedAnswer, _Mapping]]] = ..., existence_chunks: _Optional[_Iterable[str]] = ..., existence_labels: _Optional[_Iterable[bool]] = ...) -> None: ...
 
 class TrainRequest(_message.Message):
     __slots__ = ("condenser_model", "decoder_model", "num_condense_tokens", "last_k_layers", "lora_rank", "lr", "lr_projection", "max_steps", "batch_size", "context_tokens", "objective", "data_path", "output_dir", "resume_from", "val_every", "seed", "gradient_checkpointing")
@@ -296,8 +341,30 @@ class CancelRequest(_message.Message):
     target_request_id: str
     def __init__(self, target_request_id: _Optional[str] = ...) -> None: ...
 
+class ChallengeRequest(_message.Message):
+    __slots__ = ("seed", "min_chars", "max_chars", "kinds", "num_questions", "target_model", "salt", "num_positive_chunks", "num_negative_chunks")
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    MIN_CHARS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHARS_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    NUM_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MODEL_FIELD_NUMBER: _ClassVar[int]
+    SALT_FIELD_NUMBER: _ClassVar[int]
+    NUM_POSITIVE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    NUM_NEGATIVE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    seed: int
+    min_chars: int
+    max_chars: int
+    kinds: _containers.RepeatedScalarFieldContainer[str]
+    num_questions: int
+    target_model: str
+    salt: str
+    num_positive_chunks: int
+    num_negative_chunks: int
+    def __init__(self, seed: _Optional[int] = ..., min_chars: _Optional[int] = ..., max_chars: _Optional[int] = ..., kinds: _Optional[_Iterable[str]] = ..., num_questions: _Optional[int] = ..., target_model: _Optional[str] = ..., salt: _Optional[str] = ..., num_positive_chunks: _Optional[int] = ..., num_negative_chunks: _Optional[int] = ...) -> None: ...
+
 class FromWorker(_message.Message):
-    __slots__ = ("protocol_version", "request_id", "tensors", "hello", "heartbeat", "dead", "error", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train_progress", "shutdown", "echo")
+    __slots__ = ("protocol_version", "request_id", "tensors", "hello", "heartbeat", "dead", "error", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train_progress", "shutdown", "echo", "challenge")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TENSORS_FIELD_NUMBER: _ClassVar[int]
@@ -314,6 +381,7 @@ class FromWorker(_message.Message):
     TRAIN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     ECHO_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     request_id: str
     tensors: _containers.RepeatedCompositeFieldContainer[Tensor]
@@ -330,7 +398,8 @@ class FromWorker(_message.Message):
     train_progress: TrainProgress
     shutdown: ShutdownReply
     echo: EchoReply
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., dead: _Optional[_Union[WorkerDead, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., health: _Optional[_Union[HealthReply, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeReply, _Mapping]] = ..., prefill: _Optional[_Union[PrefillReply, _Mapping]] = ..., generate: _Optional[_Union[GenerateReply, _Mapping]] = ..., compress: _Optional[_Union[CompressReply, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateReply, _Mapping]] = ..., train_progress: _Optional[_Union[TrainProgress, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownReply, _Mapping]] = ..., echo: _Optional[_Union[EchoReply, _Mapping]] = ...) -> None: ...
+    challenge: ChallengeReply
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., request_id: _Optional[str] = ..., tensors: _Optional[_Iterable[_Union[Tensor, _Mapping]]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., dead: _Optional[_Union[WorkerDead, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., health: _Optional[_Union[HealthReply, _Mapping]] = ..., tokenize: _Optional[_Union[TokenizeReply, _Mapping]] = ..., prefill: _Optional[_Union[PrefillReply, _Mapping]] = ..., generate: _Optional[_Union[GenerateReply, _Mapping]] = ..., compress: _Optional[_Union[CompressReply, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluateReply, _Mapping]] = ..., train_progress: _Optional[_Union[TrainProgress, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownReply, _Mapping]] = ..., echo: _Optional[_Union[EchoReply, _Mapping]] = ..., challenge: _Optional[_Union[ChallengeReply, _Mapping]] = ...) -> None: ...
 
 class ModelShape(_message.Message):
     __slots__ = ("num_layers", "num_kv_heads", "head_dim", "hidden_size", "num_attention_heads", "vocab_size", "max_position_embeddings")
@@ -465,16 +534,44 @@ class CompressReply(_message.Message):
     def __init__(self, info: _Optional[_Union[ContainerInfo, _Mapping]] = ..., path: _Optional[str] = ..., compute_ms: _Optional[float] = ..., serialize_ms: _Optional[float] = ..., legacy_npy_bytes: _Optional[int] = ...) -> None: ...
 
 class EvaluateReply(_message.Message):
-    __slots__ = ("answers", "existence", "compute_ms", "existence_replies")
+    __slots__ = ("answers", "existence", "compute_ms", "existence_replies", "correct", "existence_correct", "items")
     ANSWERS_FIELD_NUMBER: _ClassVar[int]
     EXISTENCE_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_MS_FIELD_NUMBER: _ClassVar[int]
     EXISTENCE_REPLIES_FIELD_NUMBER: _ClassVar[int]
+    CORRECT_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_CORRECT_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
     answers: _containers.RepeatedScalarFieldContainer[str]
     existence: _containers.RepeatedScalarFieldContainer[bool]
     compute_ms: float
     existence_replies: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, answers: _Optional[_Iterable[str]] = ..., existence: _Optional[_Iterable[bool]] = ..., compute_ms: _Optional[float] = ..., existence_replies: _Optional[_Iterable[str]] = ...) -> None: ...
+    correct: _containers.RepeatedScalarFieldContainer[bool]
+    existence_correct: _containers.RepeatedScalarFieldContainer[bool]
+    items: _containers.RepeatedCompositeFieldContainer[EvaluateItemResult]
+    def __init__(self, answers: _Optional[_Iterable[str]] = ..., existence: _Optional[_Iterable[bool]] = ..., compute_ms: _Optional[float] = ..., existence_replies: _Optional[_Iterable[str]] = ..., correct: _Optional[_Iterable[bool]] = ..., existence_correct: _Optional[_Iterable[bool]] = ..., items: _Optional[_Iterable[_Union[EvaluateItemResult, _Mapping]]] = ...) -> None: ...
+
+class EvaluateItemResult(_message.Message):
+    __slots__ = ("id", "error", "answers", "correct", "existence", "existence_replies", "existence_correct", "kept_tokens", "next_position")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    CORRECT_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_REPLIES_FIELD_NUMBER: _ClassVar[int]
+    EXISTENCE_CORRECT_FIELD_NUMBER: _ClassVar[int]
+    KEPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_POSITION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    error: Error
+    answers: _containers.RepeatedScalarFieldContainer[str]
+    correct: _containers.RepeatedScalarFieldContainer[bool]
+    existence: _containers.RepeatedScalarFieldContainer[bool]
+    existence_replies: _containers.RepeatedScalarFieldContainer[str]
+    existence_correct: _containers.RepeatedScalarFieldContainer[bool]
+    kept_tokens: int
+    next_position: int
+    def __init__(self, id: _Optional[str] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., answers: _Optional[_Iterable[str]] = ..., correct: _Optional[_Iterable[bool]] = ..., existence: _Optional[_Iterable[bool]] = ..., existence_replies: _Optional[_Iterable[str]] = ..., existence_correct: _Optional[_Iterable[bool]] = ..., kept_tokens: _Optional[int] = ..., next_position: _Optional[int] = ...) -> None: ...
 
 class TrainProgress(_message.Message):
     __slots__ = ("step", "max_steps", "loss", "val_loss", "tokens_per_s", "eta_s", "checkpoint", "final", "val_accuracy", "lr")
@@ -503,6 +600,46 @@ class TrainProgress(_message.Message):
 class ShutdownReply(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ChallengeQuestion(_message.Message):
+    __slots__ = ("kind", "question", "formatted_question", "answers")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    FORMATTED_QUESTION_FIELD_NUMBER: _ClassVar[int]
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    question: str
+    formatted_question: str
+    answers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kind: _Optional[str] = ..., question: _Optional[str] = ..., formatted_question: _Optional[str] = ..., answers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ExistenceChunk(_message.Message):
+    __slots__ = ("text", "in_context")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IN_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    in_context: bool
+    def __init__(self, text: _Optional[str] = ..., in_context: _Optional[bool] = ...) -> None: ...
+
+class ChallengeReply(_message.Message):
+    __slots__ = ("context", "formatted_context", "questions", "chunks", "context_chars", "drawn_chars", "target_model", "generator")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    FORMATTED_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_CHARS_FIELD_NUMBER: _ClassVar[int]
+    DRAWN_CHARS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MODEL_FIELD_NUMBER: _ClassVar[int]
+    GENERATOR_FIELD_NUMBER: _ClassVar[int]
+    context: str
+    formatted_context: str
+    questions: _containers.RepeatedCompositeFieldContainer[ChallengeQuestion]
+    chunks: _containers.RepeatedCompositeFieldContainer[ExistenceChunk]
+    context_chars: int
+    drawn_chars: int
+    target_model: str
+    generator: str
+    def __init__(self, context: _Optional[str] = ..., formatted_context: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[ChallengeQuestion, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[ExistenceChunk, _Mapping]]] = ..., context_chars: _Optional[int] = ..., drawn_chars: _Optional[int] = ..., target_model: _Optional[str] = ..., generator: _Optional[str] = ...) -> None: ...
 
 class EchoReply(_message.Message):
     __slots__ = ()
