@@ -420,7 +420,7 @@ class ModelShape(_message.Message):
     def __init__(self, num_layers: _Optional[int] = ..., num_kv_heads: _Optional[int] = ..., head_dim: _Optional[int] = ..., hidden_size: _Optional[int] = ..., num_attention_heads: _Optional[int] = ..., vocab_size: _Optional[int] = ..., max_position_embeddings: _Optional[int] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "worker_id", "model", "model_id", "device", "dtype", "shape", "capabilities", "max_inflight", "pid", "heartbeat_ms")
+    __slots__ = ("protocol_version", "worker_id", "model", "model_id", "device", "dtype", "shape", "capabilities", "max_inflight", "pid", "heartbeat_ms", "pool_key")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -432,6 +432,7 @@ class Hello(_message.Message):
     MAX_INFLIGHT_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_MS_FIELD_NUMBER: _ClassVar[int]
+    POOL_KEY_FIELD_NUMBER: _ClassVar[int]
     protocol_version: ProtocolVersion
     worker_id: str
     model: str
@@ -443,7 +444,8 @@ class Hello(_message.Message):
     max_inflight: int
     pid: int
     heartbeat_ms: int
-    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., worker_id: _Optional[str] = ..., model: _Optional[str] = ..., model_id: _Optional[str] = ..., device: _Optional[str] = ..., dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Union[ModelShape, _Mapping]] = ..., capabilities: _Optional[_Iterable[str]] = ..., max_inflight: _Optional[int] = ..., pid: _Optional[int] = ..., heartbeat_ms: _Optional[int] = ...) -> None: ...
+    pool_key: str
+    def __init__(self, protocol_version: _Optional[_Union[ProtocolVersion, str]] = ..., worker_id: _Optional[str] = ..., model: _Optional[str] = ..., model_id: _Optional[str] = ..., device: _Optional[str] = ..., dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Union[ModelShape, _Mapping]] = ..., capabilities: _Optional[_Iterable[str]] = ..., max_inflight: _Optional[int] = ..., pid: _Optional[int] = ..., heartbeat_ms: _Optional[int] = ..., pool_key: _Optional[str] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("unix_ms", "inflight", "busy_request_id")
