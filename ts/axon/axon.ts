@@ -1,9 +1,9 @@
 // The axon: a fastify server speaking the bittensor 10.x axon protocol (spec §1.6). Pipeline per request, in the
-// Python axon's order: route (404) -> body size/content type (413/415, by fastify before any handler code) ->
-// header parse (400) -> blacklist (403, or 429 when the hook says so) -> verify: nonce rules, then the sr25519
-// signature, always required (401) -> priority (408 when a forward slot is not free within the timeout) ->
-// body parse (400) -> body-hash check (500) -> forward (500 on a throw; an AxonRequestError keeps its status)
-// -> 200 with the full synapse.
+// Python axon's order where it has one: route (404) -> body size/content type (413/415, by fastify before any
+// handler code) -> header parse (400) -> blacklist (403, or 429 when the hook says so) -> verify: nonce rules,
+// then the sr25519 signature, always required (401) -> body parse (400) -> body-hash check (500) -> admit (the
+// hook's status) -> priority (408 when a forward slot is not free within the timeout) -> forward (500 on a
+// throw; an AxonRequestError keeps its status) -> 200 with the full synapse.
 // Cheap checks run first; the signature (the expensive one) runs only for well-formed, non-blacklisted requests.
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -50,6 +50,12 @@ export interface SynapseHandlers<V extends Record<string, unknown>> {
    * AxonRequestError answers with its status and message (e.g. 429, 503); any other throw is a 500.
    */
   forward: (synapse: Synapse<V>, ctx: ForwardContext) => Promise<Synapse<V> | Partial<V> | void> | Synapse<V> | Partial<V> | void;
+  /**
+   * Runs after the signature, body parse and body-hash check, before the priority gate / forward-slot wait:
+   * the place for refusals that must not queue (budget, model, tier, context). Throwing an AxonRequestError
+   * answers at once with its status; any other throw is a 500.
+   */
+  admit?: (synapse: Synapse<V>, info: RequestInfo & { hotkey: string }) => Promise<void> | void;
   /** Runs before signature verification on the header-only synapse: keep it cheap. */
   blacklist?: (info: RequestInfo) => Promise<BlacklistResult> | BlacklistResult;
   /** Higher runs first when `maxConcurrentForwards` is reached. */
@@ -207,7 +213,27 @@ export class Axon {
       // 3. verify
       const hotkey = this.#verify(hs);
 
-      // 4. priority / admission
+      // 4. body
+      const synapse = parseBody(cls, req.body);
+      // 5. body hash
+      const parsedHash = cls.bodyHash(synapse);
+      if (parsedHash !== hs.computed_body_hash) throw axonErrors.bodyHashMismatch(hs.computed_body_hash, parsedHash);
+      // Trust the header-verified identity, not what the body claims.
+      synapse.dendrite = { ...hs.dendrite };
+      synapse.timeout = hs.timeout;
+      const proven = { ...info, hotkey };
+
+      // 6. admit: refusals that must not wait for a forward slot
+      if (handlers.admit) {
+        try {
+          await handlers.admit(synapse, proven);
+        } catch (e) {
+          if (e instanceof AxonRequestError) throw e;
+          throw axonErrors.internal(e instanceof Error ? `admit: ${e.name}: ${e.message}` : String(e));
+        }
+      }
+
+      // 7. priority / admission
       let release: (() => void) | null = null;
       if (this.#gate) {
         const p = handlers.priority ? await handlers.priority(info) : 0;
@@ -221,30 +247,7 @@ export class Axon {
         await handlers.priority(info);
       }
       try {
-        // 5. body
-        const raw = req.body;
-        if (!Buffer.isBuffer(raw) || raw.length === 0) throw axonErrors.badBody("empty body; expected the synapse as JSON");
-        let json: unknown;
-        try {
-          json = JSON.parse(raw.toString("utf8"));
-        } catch (e) {
-          throw axonErrors.badBody(`malformed JSON (${(e as Error).message})`);
-        }
-        let synapse: Synapse<Record<string, unknown>>;
-        try {
-          synapse = cls.parse(json);
-        } catch (e) {
-          if (e instanceof SynapseParseError) throw axonErrors.badBody(e.message);
-          throw e;
-        }
-        // 6. body hash
-        const parsedHash = cls.bodyHash(synapse);
-        if (parsedHash !== hs.computed_body_hash) throw axonErrors.bodyHashMismatch(hs.computed_body_hash, parsedHash);
-        // Trust the header-verified identity, not what the body claims.
-        synapse.dendrite = { ...hs.dendrite };
-        synapse.timeout = hs.timeout;
-
-        // 7. forward
+        // 8. forward
         const ac = new AbortController();
         const onClose = () => {
           if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
@@ -255,7 +258,7 @@ export class Axon {
         timer.unref();
         let result: unknown;
         try {
-          result = await handlers.forward(synapse, { ...info, hotkey, signal: ac.signal, deadlineMs });
+          result = await handlers.forward(synapse, { ...proven, signal: ac.signal, deadlineMs });
         } catch (e) {
           // A handler may answer with a chosen status (400 bad input, 429 budget, 503 unavailable).
           if (e instanceof AxonRequestError) throw e;
@@ -353,6 +356,23 @@ export class Axon {
     for (const [k, v] of Object.entries(headers)) headers[k] = safeHeaderValue(v);
     reply.code(err.status).headers(headers).type("application/json").send(body);
     this.metrics.observe(cls?.name ?? "unknown", err.status, start);
+  }
+}
+
+/** The request body as a synapse (400 for anything that is not a valid one). */
+function parseBody(cls: SynapseClass<Record<string, unknown>>, raw: unknown): Synapse<Record<string, unknown>> {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw axonErrors.badBody("empty body; expected the synapse as JSON");
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch (e) {
+    throw axonErrors.badBody(`malformed JSON (${(e as Error).message})`);
+  }
+  try {
+    return cls.parse(json);
+  } catch (e) {
+    if (e instanceof SynapseParseError) throw axonErrors.badBody(e.message);
+    throw e;
   }
 }
 
