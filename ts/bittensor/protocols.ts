@@ -61,6 +61,10 @@ const textCompressFields = {
   compressed_length: field(py.int(), 0),
   /** Compression algorithm the miner used (informational). */
   algorithm: field(py.str(), ""),
+  /** Token count of the uncompressed context (positions of a question continue from it). */
+  original_length: field(py.int(), 0),
+  /** When the URL stops working, unix seconds (0 = the store does not say). */
+  expires_at: field(py.float(), 0.0),
 } as const;
 
 export const TextCompressProtocol = defineSynapse({ name: "TextCompressProtocol", fields: textCompressFields });
