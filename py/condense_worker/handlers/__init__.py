@@ -29,7 +29,7 @@ A handler serves one `ToWorker.body` oneof name ("prefill", "compress", ...):
   kind itself. `needs_model=False` for handlers that work without a loaded model (train loads its
   own); the others are neither announced nor served by a `--model none` worker.
 
-The built-in modules (health, tokenize, prefill, generate, echo) are always imported; compress,
+The built-in modules (health, tokenize, prefill, generate, echo) are always imported; compress, challenge,
 evaluate and train are imported when their module exists. Shutdown and Cancel are handled by the
 runtime itself, never by a handler.
 """
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ..models import LoadedModel
 
 BUILTIN_MODULES = ("health", "tokenize", "prefill", "generate", "echo")
-OPTIONAL_MODULES = ("compress", "evaluate", "train")
+OPTIONAL_MODULES = ("compress", "evaluate", "challenge", "train")
 
 Capabilities = Union[Iterable[str], Callable[["LoadedModel"], Iterable[str]]]
 
