@@ -2,6 +2,9 @@
 
   write PATH DTYPE KIND SEED CONTEXT HOTKEY   write a container from seeded tensors; print its info as JSON
   read  PATH DTYPE KIND SEED CONTEXT HOTKEY   read it back (all checks), compare with the seeded tensors, print JSON
+  codes SPEC.json                            one process for a whole corpus: SPEC is {"model", "expect", "files"};
+                                             prints the code of each file (header checks, then data checks),
+                                             "ok" when accepted, "PY_ESCAPE:<exception>" for anything else
 Errors are printed as {"error": CODE, "message": ...} with exit status 3.
 """
 from __future__ import annotations
@@ -12,7 +15,7 @@ import sys
 import torch
 
 from condense_worker.container import (
-    ContainerError, Expectations, ModelShape, context_sha256, read_container, read_container_header, signing_message,
+    ContainerError, Expectations, ModelShape, check_values, context_sha256, read_container, read_container_header, signing_message,
     write_kv_container, write_soft_token_container,
 )
 
@@ -28,7 +31,26 @@ def source(kind: str, seed: int):
     return [(torch.randn(1, H, T, D, generator=g), torch.randn(1, H, T, D, generator=g)) for _ in range(L)]
 
 
+def codes(spec_path: str) -> int:
+    spec = json.loads(open(spec_path, encoding="utf-8").read())
+    model = ModelShape(**spec["model"]) if spec.get("model") else None
+    expect = Expectations(**spec.get("expect", {}))
+    out = []
+    for path in spec["files"]:
+        try:
+            check_values(path, read_container_header(path, model, expect=expect))
+            out.append("ok")
+        except ContainerError as err:
+            out.append(err.code)
+        except Exception as err:  # noqa: BLE001 - an escape is exactly what the corpus looks for
+            out.append(f"PY_ESCAPE:{type(err).__name__}")
+    print(json.dumps(out))
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "codes":
+        return codes(argv[1])
     op, path, dtype, kind, seed, context, hotkey = argv
     src = source(kind, int(seed))
     if op == "write":

@@ -2,9 +2,10 @@
 // py/condense_worker/container/header.py check for check and in the same order, so both languages give
 // the same code for the same file.
 import { open, type FileHandle } from "node:fs/promises";
-import { decodeAddress } from "@polkadot/util-crypto";
 import { ContainerError, type ContainerErrorCode } from "./errors.js";
+import { parseStrictJson, StrictJsonError } from "./json.js";
 import { resolveLimits } from "./limits.js";
+import { ss58PublicKey } from "./ss58.js";
 import {
   ALGO_RE,
   DTYPES,
@@ -37,17 +38,22 @@ function fail(code: ContainerErrorCode, message: string): never {
   throw new ContainerError(code, message);
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 
-function isSs58(address: string): boolean {
-  try {
-    return decodeAddress(address).length === 32;
-  } catch {
-    return false;
+/** A hostile value quoted in a message, cut short so an error never carries a 250 KB string. */
+const show = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}...` : s);
+
+/** Length in Unicode code points (the spec's "characters"); `s` is well-formed (strict JSON made it). */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) n--;
   }
+  return n;
 }
 
 function parseMeta(m: unknown, limits: ContainerLimits): ContainerMeta {
@@ -57,40 +63,41 @@ function parseMeta(m: unknown, limits: ContainerLimits): ContainerMeta {
   const s = m as Record<string, string>;
   if (!("format_version" in s)) fail("BAD_METADATA", "format_version missing");
   if (s.format_version !== CONTAINER_FORMAT_VERSION) {
-    fail("UNSUPPORTED_VERSION", `format_version ${JSON.stringify(s.format_version)}; this reader reads "${CONTAINER_FORMAT_VERSION}"`);
+    fail("UNSUPPORTED_VERSION", `format_version ${show(s.format_version as string)}; this reader reads "${CONTAINER_FORMAT_VERSION}"`);
   }
   const missing = META_KEYS.filter((k) => !(k in s));
   const extra = Object.keys(s).filter((k) => !(META_KEYS as readonly string[]).includes(k)).sort();
   if (missing.length) fail("BAD_METADATA", `missing metadata fields: ${missing.join(", ")}`);
-  if (extra.length) fail("BAD_METADATA", `unknown metadata fields: ${extra.join(", ")}`);
+  if (extra.length) fail("BAD_METADATA", `unknown metadata fields: ${extra.slice(0, 8).map(show).join(", ")}`);
   for (const [k, v] of Object.entries(s)) if (hasControl(v)) fail("BAD_METADATA", `${k} contains a control character`);
   const get = (k: (typeof META_KEYS)[number]) => s[k] as string;
   const kind = get("kind");
   if (!(limits.allowedKinds as readonly string[]).includes(kind) || (kind !== "kv" && kind !== "soft_tokens")) {
-    fail("BAD_METADATA", `kind ${JSON.stringify(kind)} is not one of ${limits.allowedKinds.join(", ")}`);
+    fail("BAD_METADATA", `kind ${show(kind)} is not one of ${limits.allowedKinds.join(", ")}`);
   }
   const model = get("target_model");
-  if (model.length < 1 || model.length > 256) fail("BAD_METADATA", "target_model must be 1..256 characters");
+  if (model.length < 1 || model.length > 512 || codePoints(model) > 256) fail("BAD_METADATA", "target_model must be 1..256 characters");
   for (const k of ["original_tokens", "kept_tokens"] as const) {
-    if (!INT_RE.test(get(k)) || Number(get(k)) > MAX_INT) fail("BAD_METADATA", `${k} ${JSON.stringify(get(k))} is not a decimal integer in [0, 2^31)`);
+    if (!INT_RE.test(get(k)) || Number(get(k)) > MAX_INT) fail("BAD_METADATA", `${k} ${show(get(k))} is not a decimal integer in [0, 2^31)`);
   }
-  if (!ALGO_RE.test(get("algorithm"))) fail("BAD_METADATA", `algorithm ${JSON.stringify(get("algorithm"))} must match [a-z0-9_.-]{1,64}`);
+  if (!ALGO_RE.test(get("algorithm"))) fail("BAD_METADATA", `algorithm ${show(get("algorithm"))} must match [a-z0-9_.-]{1,64}`);
   const paramsJson = get("params");
-  if (paramsJson.length > 4096) fail("BAD_METADATA", "params longer than 4096 characters");
+  if (paramsJson.length > 8192 || codePoints(paramsJson) > 4096) fail("BAD_METADATA", "params longer than 4096 characters");
   let params: unknown;
   try {
-    params = JSON.parse(paramsJson);
-  } catch {
-    params = undefined;
+    params = parseStrictJson(paramsJson, "params");
+  } catch (err) {
+    if (!(err instanceof StrictJsonError)) throw err;
+    fail("BAD_METADATA", `params is not strict JSON: ${err.message}`);
   }
   if (!isObject(params)) fail("BAD_METADATA", "params must be a JSON object");
   for (const k of ["context_sha256", "data_sha256"] as const) {
     if (!HEX64.test(get(k))) fail("BAD_METADATA", `${k} must be 64 lowercase hex characters`);
   }
   const dtype = get("dtype");
-  if (!(DTYPES as readonly string[]).includes(dtype)) fail("BAD_METADATA", `dtype ${JSON.stringify(dtype)} is not one of ${DTYPES.join(", ")}`);
+  if (!(DTYPES as readonly string[]).includes(dtype)) fail("BAD_METADATA", `dtype ${show(dtype)} is not one of ${DTYPES.join(", ")}`);
   const hotkey = get("miner_hotkey");
-  if (hotkey !== "" && !isSs58(hotkey)) fail("BAD_METADATA", "miner_hotkey is not an ss58 address");
+  if (hotkey !== "" && ss58PublicKey(hotkey) === undefined) fail("BAD_METADATA", "miner_hotkey is not an ss58 address");
   const signature = get("signature");
   if (!HEX128.test(signature)) fail("BAD_METADATA", "signature must be 128 lowercase hex characters");
   if (signature !== SIGNATURE_PLACEHOLDER && hotkey === "") fail("BAD_METADATA", "a signature without a miner_hotkey");
@@ -112,16 +119,16 @@ function parseMeta(m: unknown, limits: ContainerLimits): ContainerMeta {
 }
 
 function parseEntry(name: string, e: unknown): { dtype: string; shape: number[]; begin: number; end: number } {
-  if (!isObject(e) || Object.keys(e).sort().join(",") !== "data_offsets,dtype,shape") {
-    fail("BAD_HEADER", `tensor ${JSON.stringify(name)} must have exactly dtype, shape, data_offsets`);
+  if (!isObject(e) || Object.keys(e).length !== 3 || !["data_offsets", "dtype", "shape"].every((k) => Object.hasOwn(e, k))) {
+    fail("BAD_HEADER", `tensor ${show(name)} must have exactly dtype, shape, data_offsets`);
   }
   const { dtype, shape, data_offsets: offs } = e;
-  if (typeof dtype !== "string") fail("BAD_HEADER", `tensor ${JSON.stringify(name)} dtype is not a string`);
+  if (typeof dtype !== "string") fail("BAD_HEADER", `tensor ${show(name)} dtype is not a string`);
   if (!Array.isArray(shape) || shape.length > 8 || !shape.every(isCount)) {
-    fail("BAD_HEADER", `tensor ${JSON.stringify(name)} shape must be a list of at most 8 non-negative integers`);
+    fail("BAD_HEADER", `tensor ${show(name)} shape must be a list of at most 8 non-negative integers`);
   }
   if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) {
-    fail("BAD_HEADER", `tensor ${JSON.stringify(name)} data_offsets must be two non-negative integers`);
+    fail("BAD_HEADER", `tensor ${show(name)} data_offsets must be two non-negative integers`);
   }
   return { dtype, shape: shape as number[], begin: offs[0] as number, end: offs[1] as number };
 }
@@ -130,12 +137,12 @@ function checkTensorSet(meta: ContainerMeta, names: Set<string>): number {
   const sorted = [...names].sort();
   if (meta.kind === "soft_tokens") {
     if (names.size !== 1 || !names.has("soft_tokens")) {
-      fail("BAD_TENSOR_SET", `a soft_tokens container holds exactly one tensor 'soft_tokens', got ${sorted.slice(0, 8).join(", ")}`);
+      fail("BAD_TENSOR_SET", `a soft_tokens container holds exactly one tensor 'soft_tokens', got ${sorted.slice(0, 8).map(show).join(", ")}`);
     }
     return 0;
   }
   const bad = sorted.filter((n) => !LAYER_NAME.test(n));
-  if (bad.length) fail("BAD_TENSOR_SET", `unexpected tensor names: ${bad.slice(0, 8).join(", ")}`);
+  if (bad.length) fail("BAD_TENSOR_SET", `unexpected tensor names: ${bad.slice(0, 8).map(show).join(", ")}`);
   const layers = sorted.filter((n) => n.startsWith("key_") && !n.endsWith(".scale")).length;
   const want = new Set<string>();
   for (let i = 0; i < layers; i++) {
@@ -218,13 +225,20 @@ export async function parseContainerHeader(head: Uint8Array, fileBytes: number, 
   const n = Number(n64);
   if (8 + n > fileBytes || head.length < 8 + n) fail("TRUNCATED", `header length ${n} runs past the end of a ${fileBytes}-byte file`);
   const raw = head.subarray(8, 8 + n);
+  // the first byte, not the first character: a byte-order mark is refused, not skipped
+  if (raw[0] !== 0x7b) fail("BAD_HEADER", "header does not start with '{'");
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    fail("BAD_HEADER", "header is not UTF-8");
+  }
   let obj: unknown;
   try {
-    const text = utf8.decode(raw);
-    if (!text.startsWith("{")) throw new Error("header does not start with '{'");
-    obj = JSON.parse(text);
+    obj = parseStrictJson(text, "header");
   } catch (err) {
-    fail("BAD_HEADER", `header is not UTF-8 JSON: ${(err as Error).message}`);
+    if (!(err instanceof StrictJsonError)) throw err;
+    fail("BAD_HEADER", `header is not strict JSON: ${err.message}`);
   }
   if (!isObject(obj)) fail("BAD_HEADER", "header is not a JSON object");
   if (!("__metadata__" in obj)) fail("BAD_METADATA", "__metadata__ missing");
@@ -238,16 +252,16 @@ export async function parseContainerHeader(head: Uint8Array, fileBytes: number, 
 
   const parsed = names.map((name) => ({ name, ...parseEntry(name, obj[name]) }));
   for (const p of parsed) {
-    if (!(p.dtype in ITEMSIZE)) fail("BAD_DTYPE", `tensor ${p.name} has dtype ${p.dtype}; allowed: ${Object.keys(ITEMSIZE).join(", ")}`);
+    if (!Object.hasOwn(ITEMSIZE, p.dtype)) fail("BAD_DTYPE", `tensor ${show(p.name)} has dtype ${show(p.dtype)}; allowed: ${Object.keys(ITEMSIZE).join(", ")}`);
   }
   const dataLen = fileBytes - 8 - n;
   const ents: TensorEntry[] = [];
   for (const p of parsed) {
-    if (p.begin > p.end) fail("BAD_OFFSETS", `tensor ${p.name} offsets [${p.begin}, ${p.end}] run backwards`);
+    if (p.begin > p.end) fail("BAD_OFFSETS", `tensor ${show(p.name)} offsets [${p.begin}, ${p.end}] run backwards`);
     // BigInt: a lying shape may multiply past 2^53
     const size = p.shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(ITEMSIZE[p.dtype as TensorDtype]);
     if (BigInt(p.end - p.begin) !== size) {
-      fail("BAD_OFFSETS", `tensor ${p.name} spans ${p.end - p.begin} bytes but ${p.dtype}[${p.shape.join(", ")}] needs ${size}`);
+      fail("BAD_OFFSETS", `tensor ${show(p.name)} spans ${p.end - p.begin} bytes but ${p.dtype}[${p.shape.join(", ")}] needs ${size}`);
     }
     ents.push({ name: p.name, dtype: p.dtype as TensorDtype, shape: p.shape, begin: p.begin, end: p.end });
   }
@@ -274,13 +288,13 @@ export async function parseContainerHeader(head: Uint8Array, fileBytes: number, 
   const dataAt = locate(raw, "data_sha256", 64, meta.dataSha256);
 
   if (expect.targetModel !== undefined && meta.targetModel !== expect.targetModel) {
-    fail("MODEL_MISMATCH", `container is for ${JSON.stringify(meta.targetModel)}, expected ${JSON.stringify(expect.targetModel)}`);
+    fail("MODEL_MISMATCH", `container is for ${show(meta.targetModel)}, expected ${show(expect.targetModel)}`);
   }
   if (expect.contextSha256 !== undefined && meta.contextSha256 !== expect.contextSha256) {
     fail("BINDING_MISMATCH", `context_sha256 ${meta.contextSha256} != challenge ${expect.contextSha256}`);
   }
   if (expect.minerHotkey !== undefined && meta.minerHotkey !== expect.minerHotkey) {
-    fail("HOTKEY_MISMATCH", `miner_hotkey ${JSON.stringify(meta.minerHotkey)} != expected ${JSON.stringify(expect.minerHotkey)}`);
+    fail("HOTKEY_MISMATCH", `miner_hotkey ${show(meta.minerHotkey)} != expected ${show(expect.minerHotkey)}`);
   }
   const signed = meta.signature !== SIGNATURE_PLACEHOLDER;
   const wantSignature = expect.verifySignature ?? expect.minerHotkey !== undefined;

@@ -1,8 +1,8 @@
 // sr25519 verification through @polkadot/wasm-crypto: ~0.3 ms a call against ~3 ms for util-crypto's
 // JS path (../shared/notes.md), and validators check one signature per scored container.
 import { sr25519Verify, waitReady } from "@polkadot/wasm-crypto";
-import { decodeAddress } from "@polkadot/util-crypto";
 import { signingMessage } from "./message.js";
+import { ss58PublicKey } from "./ss58.js";
 import type { ContainerMeta, TensorEntry } from "./types.js";
 
 let ready: Promise<boolean> | undefined;
@@ -14,11 +14,7 @@ export async function ensureCryptoReady(): Promise<void> {
 
 export async function verifySignatureOf(meta: ContainerMeta, tensors: readonly TensorEntry[]): Promise<boolean> {
   await ensureCryptoReady();
-  let publicKey: Uint8Array;
-  try {
-    publicKey = decodeAddress(meta.minerHotkey);
-  } catch {
-    return false;
-  }
+  const publicKey = ss58PublicKey(meta.minerHotkey); // bounded: never decodes an unchecked string
+  if (publicKey === undefined) return false;
   return sr25519Verify(Buffer.from(meta.signature, "hex"), signingMessage(meta, tensors), publicKey);
 }

@@ -4,16 +4,17 @@ The checks run in a fixed order so both languages give the same code for the sam
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import struct
 from dataclasses import dataclass, field
 
 from .errors import ContainerError
+from .ss58 import ss58_public_key
+from .strict_json import StrictJsonError, parse_strict_json
 from .spec import (
     ALGO_RE, DTYPES, HEX128, HEX64, INT_RE, ITEMSIZE, KINDS, LAYER_NAME, MAX_INT, META_KEYS, SCALE_DTYPE,
-    SIGNATURE_PLACEHOLDER, SS58_RE, VALUE_DTYPE, ContainerLimits, Expectations, FORMAT_VERSION, ModelShape,
+    SIGNATURE_PLACEHOLDER, VALUE_DTYPE, ContainerLimits, Expectations, FORMAT_VERSION, ModelShape,
 )
 
 MAX_SAFE = 2**53 - 1  # same bound as JavaScript numbers, so both readers accept the same files
@@ -65,13 +66,9 @@ def _fail(code: str, msg: str):
     raise ContainerError(code, msg)
 
 
-def _no_dupes(pairs):
-    out = {}
-    for k, v in pairs:
-        if k in out:
-            _fail("BAD_HEADER", f"duplicate JSON key {k!r}")
-        out[k] = v
-    return out
+def _show(s: str) -> str:
+    """A hostile value quoted in a message, cut short so an error never carries a 250 KB string."""
+    return repr(s[:64] + "..." if len(s) > 64 else s)
 
 
 def _is_int(x) -> bool:
@@ -96,41 +93,41 @@ def _parse_meta(m: dict, limits: ContainerLimits) -> ContainerMeta:
     if "format_version" not in m:
         _fail("BAD_METADATA", "format_version missing")
     if m["format_version"] != FORMAT_VERSION:
-        _fail("UNSUPPORTED_VERSION", f"format_version {m['format_version']!r}; this reader reads {FORMAT_VERSION!r}")
+        _fail("UNSUPPORTED_VERSION", f"format_version {_show(m['format_version'])}; this reader reads {FORMAT_VERSION!r}")
     missing = [k for k in META_KEYS if k not in m]
     extra = sorted(set(m) - set(META_KEYS))
     if missing:
         _fail("BAD_METADATA", f"missing metadata fields: {', '.join(missing)}")
     if extra:
-        _fail("BAD_METADATA", f"unknown metadata fields: {', '.join(extra)}")
+        _fail("BAD_METADATA", f"unknown metadata fields: {', '.join(_show(k) for k in extra[:8])}")
     for k, v in m.items():
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in v):
             _fail("BAD_METADATA", f"{k} contains a control character")
     if m["kind"] not in KINDS or m["kind"] not in limits.allowed_kinds:
-        _fail("BAD_METADATA", f"kind {m['kind']!r} is not one of {', '.join(limits.allowed_kinds)}")
+        _fail("BAD_METADATA", f"kind {_show(m['kind'])} is not one of {', '.join(limits.allowed_kinds)}")
     if not 1 <= len(m["target_model"]) <= 256:
         _fail("BAD_METADATA", "target_model must be 1..256 characters")
     for k in ("original_tokens", "kept_tokens"):
-        if not INT_RE.match(m[k]) or int(m[k]) > MAX_INT:
-            _fail("BAD_METADATA", f"{k} {m[k]!r} is not a decimal integer in [0, 2^31)")
-    if not ALGO_RE.match(m["algorithm"]):
-        _fail("BAD_METADATA", f"algorithm {m['algorithm']!r} must match [a-z0-9_.-]{{1,64}}")
+        if not INT_RE.fullmatch(m[k]) or int(m[k]) > MAX_INT:
+            _fail("BAD_METADATA", f"{k} {_show(m[k])} is not a decimal integer in [0, 2^31)")
+    if not ALGO_RE.fullmatch(m["algorithm"]):
+        _fail("BAD_METADATA", f"algorithm {_show(m['algorithm'])} must match [a-z0-9_.-]{{1,64}}")
     if len(m["params"]) > 4096:
         _fail("BAD_METADATA", "params longer than 4096 characters")
     try:
-        params = json.loads(m["params"])
-    except ValueError:
-        params = None
+        params = parse_strict_json(m["params"], "params")
+    except StrictJsonError as err:
+        _fail("BAD_METADATA", f"params is not strict JSON: {err}")
     if not isinstance(params, dict):
         _fail("BAD_METADATA", "params must be a JSON object")
     for k in ("context_sha256", "data_sha256"):
-        if not HEX64.match(m[k]):
+        if not HEX64.fullmatch(m[k]):
             _fail("BAD_METADATA", f"{k} must be 64 lowercase hex characters")
     if m["dtype"] not in DTYPES:
-        _fail("BAD_METADATA", f"dtype {m['dtype']!r} is not one of {', '.join(DTYPES)}")
-    if m["miner_hotkey"] and not SS58_RE.match(m["miner_hotkey"]):
+        _fail("BAD_METADATA", f"dtype {_show(m['dtype'])} is not one of {', '.join(DTYPES)}")
+    if m["miner_hotkey"] and ss58_public_key(m["miner_hotkey"]) is None:
         _fail("BAD_METADATA", "miner_hotkey is not an ss58 address")
-    if not HEX128.match(m["signature"]):
+    if not HEX128.fullmatch(m["signature"]):
         _fail("BAD_METADATA", "signature must be 128 lowercase hex characters")
     if m["signature"] != SIGNATURE_PLACEHOLDER and not m["miner_hotkey"]:
         _fail("BAD_METADATA", "a signature without a miner_hotkey")
@@ -144,25 +141,25 @@ def _parse_meta(m: dict, limits: ContainerLimits) -> ContainerMeta:
 
 def _parse_entry(name: str, e) -> tuple[str, tuple[int, ...], int, int]:
     if not isinstance(e, dict) or set(e) != {"dtype", "shape", "data_offsets"}:
-        _fail("BAD_HEADER", f"tensor {name!r} must have exactly dtype, shape, data_offsets")
+        _fail("BAD_HEADER", f"tensor {_show(name)} must have exactly dtype, shape, data_offsets")
     dt, shape, offs = e["dtype"], e["shape"], e["data_offsets"]
     if not isinstance(dt, str):
-        _fail("BAD_HEADER", f"tensor {name!r} dtype is not a string")
+        _fail("BAD_HEADER", f"tensor {_show(name)} dtype is not a string")
     if not isinstance(shape, list) or len(shape) > 8 or not all(_is_int(d) and 0 <= d <= MAX_SAFE for d in shape):
-        _fail("BAD_HEADER", f"tensor {name!r} shape must be a list of at most 8 non-negative integers")
+        _fail("BAD_HEADER", f"tensor {_show(name)} shape must be a list of at most 8 non-negative integers")
     if not isinstance(offs, list) or len(offs) != 2 or not all(_is_int(o) and 0 <= o <= MAX_SAFE for o in offs):
-        _fail("BAD_HEADER", f"tensor {name!r} data_offsets must be two non-negative integers")
+        _fail("BAD_HEADER", f"tensor {_show(name)} data_offsets must be two non-negative integers")
     return dt, tuple(shape), offs[0], offs[1]
 
 
 def _check_tensor_set(meta: ContainerMeta, names: set[str]) -> int:
     if meta.kind == "soft_tokens":
         if names != {"soft_tokens"}:
-            _fail("BAD_TENSOR_SET", f"a soft_tokens container holds exactly one tensor 'soft_tokens', got {sorted(names)[:8]}")
+            _fail("BAD_TENSOR_SET", f"a soft_tokens container holds exactly one tensor 'soft_tokens', got {[_show(n) for n in sorted(names)[:8]]}")
         return 0
-    bad = sorted(n for n in names if not LAYER_NAME.match(n))
+    bad = sorted(n for n in names if not LAYER_NAME.fullmatch(n))
     if bad:
-        _fail("BAD_TENSOR_SET", f"unexpected tensor names: {', '.join(bad[:8])}")
+        _fail("BAD_TENSOR_SET", f"unexpected tensor names: {', '.join(_show(n) for n in bad[:8])}")
     layers = sum(1 for n in names if n.startswith("key_") and not n.endswith(".scale"))
     want = {f"{p}_{i}" for i in range(layers) for p in ("key", "value")}
     if meta.dtype == "int8":
@@ -219,15 +216,16 @@ def parse_header(head: bytes, file_bytes: int, model: ModelShape | None = None,
     if 8 + n > file_bytes or len(head) < 8 + n:
         _fail("TRUNCATED", f"header length {n} runs past the end of a {file_bytes}-byte file")
     raw = head[8:8 + n]
+    if raw[:1] != b"{":  # the first byte: a byte-order mark is refused, not skipped
+        _fail("BAD_HEADER", "header does not start with '{'")
     try:
         text = raw.decode("utf-8")
-        if not text.startswith("{"):
-            raise ValueError("header does not start with '{'")
-        obj = json.loads(text, object_pairs_hook=_no_dupes, parse_constant=lambda c: _fail("BAD_HEADER", f"{c} in header"))
-    except ContainerError:
-        raise
-    except ValueError as err:
-        _fail("BAD_HEADER", f"header is not UTF-8 JSON: {err}")
+    except UnicodeDecodeError:
+        _fail("BAD_HEADER", "header is not UTF-8")
+    try:
+        obj = parse_strict_json(text, "header")
+    except StrictJsonError as err:
+        _fail("BAD_HEADER", f"header is not strict JSON: {err}")
     if not isinstance(obj, dict):
         _fail("BAD_HEADER", "header is not a JSON object")
     if "__metadata__" not in obj:
@@ -244,15 +242,15 @@ def parse_header(head: bytes, file_bytes: int, model: ModelShape | None = None,
     parsed = [(name, *_parse_entry(name, obj[name])) for name in names]
     for name, dt, _, _, _ in parsed:
         if dt not in ITEMSIZE:
-            _fail("BAD_DTYPE", f"tensor {name} has dtype {dt}; allowed: {', '.join(ITEMSIZE)}")
+            _fail("BAD_DTYPE", f"tensor {_show(name)} has dtype {_show(dt)}; allowed: {', '.join(ITEMSIZE)}")
     data_len = file_bytes - 8 - n
     ents: list[TensorEntry] = []
     for name, dt, shape, b, e in parsed:
         if b > e:
-            _fail("BAD_OFFSETS", f"tensor {name} offsets [{b}, {e}] run backwards")
+            _fail("BAD_OFFSETS", f"tensor {_show(name)} offsets [{b}, {e}] run backwards")
         size = math.prod(shape) * ITEMSIZE[dt]
         if e - b != size:
-            _fail("BAD_OFFSETS", f"tensor {name} spans {e - b} bytes but {dt}{list(shape)} needs {size}")
+            _fail("BAD_OFFSETS", f"tensor {_show(name)} spans {e - b} bytes but {dt}{list(shape)} needs {size}")
         ents.append(TensorEntry(name, dt, shape, b, e))
     ents.sort(key=lambda x: (x.begin, x.end))
     pos = 0
@@ -279,11 +277,11 @@ def parse_header(head: bytes, file_bytes: int, model: ModelShape | None = None,
 
     expect = expect or Expectations()
     if expect.target_model is not None and meta.target_model != expect.target_model:
-        _fail("MODEL_MISMATCH", f"container is for {meta.target_model!r}, expected {expect.target_model!r}")
+        _fail("MODEL_MISMATCH", f"container is for {_show(meta.target_model)}, expected {_show(expect.target_model)}")
     if expect.context_sha256 is not None and meta.context_sha256 != expect.context_sha256:
         _fail("BINDING_MISMATCH", f"context_sha256 {meta.context_sha256} != challenge {expect.context_sha256}")
     if expect.miner_hotkey is not None and meta.miner_hotkey != expect.miner_hotkey:
-        _fail("HOTKEY_MISMATCH", f"miner_hotkey {meta.miner_hotkey!r} != expected {expect.miner_hotkey!r}")
+        _fail("HOTKEY_MISMATCH", f"miner_hotkey {_show(meta.miner_hotkey)} != expected {_show(expect.miner_hotkey)}")
 
     return ContainerHeader(
         file_bytes=file_bytes, header_bytes=n, data_offset=8 + n, meta=meta, tensors=tuple(ents),

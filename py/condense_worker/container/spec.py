@@ -29,8 +29,6 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HEX128 = re.compile(r"^[0-9a-f]{128}$")
 INT_RE = re.compile(r"^(0|[1-9][0-9]{0,9})$")
 ALGO_RE = re.compile(r"^[a-z0-9_.\-]{1,64}$")
-# ss58 alphabet; the TypeScript side also checks the checksum (Python has no ss58 codec installed)
-SS58_RE = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{46,48}$")
 LAYER_NAME = re.compile(r"^(key|value)_(0|[1-9][0-9]{0,4})(\.scale)?$")
 
 
@@ -52,6 +50,19 @@ class ContainerLimits:
     allowed_dtypes: tuple[str, ...] = DTYPES
     allowed_kinds: tuple[str, ...] = KINDS
 
+    def __post_init__(self):
+        # a None or malformed bound must not switch a check off (mirror of resolveLimits in TypeScript)
+        for name in ("max_header_bytes", "max_tensors", "max_file_bytes", "min_kept_tokens", "max_kept_tokens"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"container limit {name} must be a non-negative integer, got {v!r}")
+        for name, known in (("allowed_dtypes", DTYPES), ("allowed_kinds", KINDS)):
+            v = getattr(self, name)
+            if not isinstance(v, (tuple, list)) or not all(x in known for x in v):
+                raise ValueError(f"container limit {name} must be drawn from {', '.join(known)}, got {v!r}")
+        if self.min_kept_tokens > self.max_kept_tokens:
+            raise ValueError(f"min_kept_tokens {self.min_kept_tokens} > max_kept_tokens {self.max_kept_tokens}")
+
 
 @dataclass(frozen=True)
 class Expectations:
@@ -68,7 +79,9 @@ def context_sha256(context: str) -> str:
 def canonical_params(params: dict | str) -> str:
     """params as compact JSON with sorted keys (a given string is kept verbatim after validation)."""
     if isinstance(params, str):
-        parsed = json.loads(params)
+        from .strict_json import parse_strict_json  # the reader's rule, so the writer never emits what it refuses
+
+        parsed = parse_strict_json(params, "params")
         if not isinstance(parsed, dict):
             raise ValueError("params must be a JSON object")
         return params

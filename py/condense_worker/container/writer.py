@@ -20,9 +20,10 @@ import torch
 from . import quant
 from .finite import count_non_finite
 from .errors import ContainerError
+from .ss58 import ss58_public_key
 from .spec import (
     ALGO_RE, DATA_SHA_PLACEHOLDER, DTYPES, FORMAT_VERSION, HEX64, ITEMSIZE, MAX_INT, SCALE_DTYPE,
-    SIGNATURE_PLACEHOLDER, SS58_RE, VALUE_DTYPE, canonical_params, context_sha256,
+    SIGNATURE_PLACEHOLDER, VALUE_DTYPE, canonical_params, context_sha256,
 )
 
 TORCH_DTYPE = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32, "I8": torch.int8}
@@ -93,7 +94,7 @@ def _meta_strings(meta: dict, kind: str, dtype: str, kept: int) -> dict[str, str
     else:
         _bad("give context_sha256 or context")
     hotkey = meta.get("miner_hotkey", "")
-    if not isinstance(hotkey, str) or (hotkey and not SS58_RE.match(hotkey)):
+    if not isinstance(hotkey, str) or (hotkey and ss58_public_key(hotkey) is None):
         _bad("miner_hotkey must be an ss58 address or empty")
     return {
         "format_version": FORMAT_VERSION, "kind": kind, "target_model": model, "original_tokens": str(orig),
