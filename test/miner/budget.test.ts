@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BudgetLedger, validatorBudget } from "../../ts/miner/budget.js";
+import { BudgetLedger } from "../../ts/miner/budget.js";
+import { validatorBudget } from "../../ts/subnet/index.js";
 
 describe("validatorBudget: max(int(RPE * S_v / sum S), floor) bounded by capacity", () => {
   const p = { requestsPerEpoch: 256, capacity: 1000, floor: 10 };

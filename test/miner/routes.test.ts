@@ -8,7 +8,8 @@ import { Metadata, TextCompressProtocol } from "../../ts/bittensor/protocols.js"
 import { DevChain } from "../../ts/chain/devchain.js";
 import { Dendrite } from "../../ts/dendrite/index.js";
 import { minerConfigFromArgs, type MinerConfig } from "../../ts/miner/config.js";
-import { MinerStartError, startMiner, type RunningMiner } from "../../ts/miner/miner.js";
+import { startMiner, type RunningMiner } from "../../ts/miner/miner.js";
+import { StartupError } from "../../ts/neuron/index.js";
 import { HttpStore } from "../../ts/storage/index.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
 import { cryptoReady } from "../../ts/bittensor/signing.js";
@@ -108,7 +109,7 @@ describe("miner start-up", () => {
   it("refuses to start when the hotkey is not registered, naming it", async () => {
     const unregistered = Keypair.fromUri("//Nobody");
     const err = await startMiner(config(), { chain, hotkey: unregistered, compressor, store, signContainer: async () => undefined }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(MinerStartError);
+    expect(err).toBeInstanceOf(StartupError);
     expect((err as Error).message).toContain(unregistered.address);
     expect((err as Error).message).toContain(`netuid ${NETUID}`);
   });

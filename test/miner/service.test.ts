@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MinerError } from "../../ts/miner/errors.js";
 import { MinerService, type MinerServiceOptions } from "../../ts/miner/service.js";
 import { HttpStore, StorageError, type ObjectStore } from "../../ts/storage/index.js";
-import { SEED_TIERS } from "../../ts/tiers/index.js";
+import { SEED_TIERS } from "../../ts/subnet/index.js";
 import { DeadlineExceededError, NoWorkerError, OverloadedError, WorkerDeadError } from "../../ts/workers/errors.js";
 import { toAxonError } from "../../ts/miner/routes.js";
 import { FakeCompressor, eventually, metagraphOf } from "./helpers.js";

@@ -1,20 +1,8 @@
-// Per-validator request budgets per scoring period (the subnet's build_rate_limit): each admitted
-// validator gets max(int(RPE * S_v / sum S), floor), capped by the miner's declared capacity for the
-// tier; the sum served in a period never exceeds that capacity either.
+// The miner's ledger of per-validator budgets per scoring period (the rule is ts/subnet's validatorBudget);
+// the sum served in a period never exceeds the tier's declared capacity either.
+import { validatorBudgets, type TierBudgetPolicy } from "../subnet/budget.js";
 
-export interface TierBudgetPolicy {
-  requestsPerEpoch: number;
-  /** Declared capacity of this tier per scoring period (what the metadata synapse announces). */
-  capacity: number;
-  /** Minimum budget of any admitted validator (the subnet uses 10). */
-  floor: number;
-}
-
-/** max(int(RPE * S_v / sum S), floor), bounded by capacity. Pure; exported for tests and docs. */
-export function validatorBudget(stake: number, totalStake: number, p: TierBudgetPolicy): number {
-  const share = totalStake > 0 ? Math.floor((p.requestsPerEpoch * stake) / totalStake) : 0;
-  return Math.min(Math.max(share, p.floor), p.capacity);
-}
+export type { TierBudgetPolicy };
 
 export type Consumed = { ok: true; used: number; budget: number } | { ok: false; code: "rate_limited" | "capacity_exhausted"; reason: string };
 
@@ -33,13 +21,8 @@ export class BudgetLedger {
 
   /** Recomputes every validator's budget from admitted stakes (after a metagraph sync). Counts are kept. */
   rebuild(stakes: ReadonlyMap<string, number>): void {
-    const total = [...stakes.values()].reduce((a, b) => a + b, 0);
     const next = new Map<string, Map<string, number>>();
-    for (const [tier, p] of this.policies) {
-      const m = new Map<string, number>();
-      for (const [hk, s] of stakes) m.set(hk, validatorBudget(s, total, p));
-      next.set(tier, m);
-    }
+    for (const [tier, p] of this.policies) next.set(tier, validatorBudgets(stakes, p));
     this.budgets = next;
   }
 

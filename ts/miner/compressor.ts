@@ -1,6 +1,7 @@
 // The miner's view of the compute side: one call that turns a context into a container file.
 // WorkerPoolCompressor adapts the worker pool (ts/workers); tests may substitute their own.
-import type { WorkerPool } from "../workers/index.js";
+import { announcedCapabilities } from "../neuron/workers.js";
+import type { WorkerInfo, WorkerPool } from "../workers/index.js";
 
 export interface CompressJob {
   context: string;
@@ -15,6 +16,15 @@ export interface CompressJob {
   minerHotkey: string;
   /** When set, the worker also writes the legacy float32 .npy here (legacy validators). */
   legacyNpyPath?: string;
+  /** Checkpoint directory the algorithm needs (soft_token, activation_beacon). */
+  checkpoint?: string;
+}
+
+export interface CompressCallOptions {
+  /** Absolute epoch ms: the request's one deadline. */
+  deadline: number;
+  /** Aborted when the caller goes away: the pool cancels the work (CancelRequest). */
+  signal?: AbortSignal;
 }
 
 export interface CompressOutcome {
@@ -32,13 +42,17 @@ export interface CompressOutcome {
 }
 
 export interface Compressor {
-  compress(job: CompressJob, opts: { deadlineMs: number; signal?: AbortSignal }): Promise<CompressOutcome>;
+  compress(job: CompressJob, opts: CompressCallOptions): Promise<CompressOutcome>;
   /** False when no worker can take a request now: lets the miner answer 503 at once instead of waiting. */
   available(): boolean;
+  /** What the workers announce (Hello capabilities, e.g. "compress:knorm"); absent when unknown. */
+  capabilities?(): ReadonlySet<string>;
+  /** The workers, for /healthz; absent when this compressor has none to report. */
+  workers?(): ReadonlyArray<WorkerInfo>;
 }
 
 /** Minimal surface of WorkerPool used here (kept structural so tests can pass a fake). */
-export type PoolLike = Pick<WorkerPool, "request"> & { workers?: () => ReadonlyArray<{ state: string; pid?: number | undefined }> };
+export type PoolLike = Pick<WorkerPool, "request"> & { workers?: () => ReadonlyArray<WorkerInfo> };
 
 export class WorkerPoolCompressor implements Compressor {
   constructor(readonly pool: PoolLike) {}
@@ -48,7 +62,15 @@ export class WorkerPoolCompressor implements Compressor {
     return ws === undefined ? true : ws.some((w) => w.state === "ready");
   }
 
-  async compress(job: CompressJob, opts: { deadlineMs: number; signal?: AbortSignal }): Promise<CompressOutcome> {
+  capabilities(): ReadonlySet<string> {
+    return announcedCapabilities(this.pool.workers?.() ?? []);
+  }
+
+  workers(): ReadonlyArray<WorkerInfo> {
+    return this.pool.workers?.() ?? [];
+  }
+
+  async compress(job: CompressJob, opts: CompressCallOptions): Promise<CompressOutcome> {
     const t0 = performance.now();
     const reply = await this.pool.request({
       body: {
@@ -57,13 +79,13 @@ export class WorkerPoolCompressor implements Compressor {
           context: job.context,
           targetModel: job.targetModel,
           algorithm: job.algorithm,
-          params: { ratio: job.ratio, minTokens: job.minTokens, maxTokens: job.maxTokens },
+          params: { ratio: job.ratio, minTokens: job.minTokens, maxTokens: job.maxTokens, ...(job.checkpoint ? { checkpoint: job.checkpoint } : {}) },
           outputPath: job.outputPath,
           minerHotkey: job.minerHotkey,
           ...(job.legacyNpyPath ? { legacyNpyPath: job.legacyNpyPath } : {}),
         },
       },
-      timeoutMs: opts.deadlineMs,
+      deadline: opts.deadline,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     const body = reply.header.body;
@@ -71,6 +93,7 @@ export class WorkerPoolCompressor implements Compressor {
     const r = body.value;
     const info = r.info;
     if (!info || !r.path) throw new Error(`worker ${reply.workerId} sent a compress reply without a container path`);
+    if (r.path !== job.outputPath) throw new Error(`worker ${reply.workerId} wrote the container to another path than the one asked`);
     const total = performance.now() - t0;
     return {
       path: r.path,

@@ -1,12 +1,12 @@
-// `condense miner` configuration: the shared bittensor flags plus --miner.*, --model, --workers and
-// --storage.*, validated by one schema at start (errors name the key, the value and its source).
-import os from "node:os";
-import path from "node:path";
+// `condense miner` configuration: the shared bittensor flags, the neuron's worker flags (--model, --workers,
+// --device, --threads), --miner.* and --storage.*, validated by one schema at start (errors name the key,
+// the value and its source).
 import yargs from "yargs";
 import { z } from "zod";
 import { BITTENSOR_OPTIONS, addOptions, type OptionSpec } from "../config/options.js";
 import { resolveConfig } from "../config/resolve.js";
 import { BittensorConfigShape } from "../config/schema.js";
+import { NEURON_WORKER_OPTIONS, NeuronWorkerShape } from "../neuron/options.js";
 import { STORAGE_OPTIONS, StorageConfigSchema } from "../storage/config.js";
 
 export const MINER_OPTIONS: readonly OptionSpec[] = [
@@ -14,6 +14,7 @@ export const MINER_OPTIONS: readonly OptionSpec[] = [
   { key: "miner.tiers", type: "array", describe: "tiers to serve (one or more names from the tier table)" },
   { key: "miner.tiers_file", type: "string", describe: "tier table JSON (default: the built-in seed table, as in config/tiers.json)" },
   { key: "miner.algorithm", type: "string", describe: "compression algorithm run by the workers (knorm, snapkv, streaming_llm, ...)" },
+  { key: "miner.checkpoint", type: "string", describe: "local checkpoint directory the algorithm needs (soft_token, activation_beacon)" },
   { key: "miner.ratio", type: "number", describe: "fraction of KV tokens removed, 0..1 (kvpress convention)" },
   { key: "miner.capacity", type: "array", describe: "declared capacity per tier per scoring period: TIER=N (default: the tier's requests per epoch)" },
   { key: "miner.targets", type: "array", describe: "target model ids served (default: every supporting model of the served tiers)" },
@@ -25,15 +26,11 @@ export const MINER_OPTIONS: readonly OptionSpec[] = [
   { key: "miner.budget_floor", type: "number", describe: "smallest per-validator budget per period" },
   { key: "miner.sync_interval_s", type: "number", describe: "metagraph resync interval, seconds" },
   { key: "miner.max_concurrent", type: "number", describe: "compress requests handled at once; more wait in stake order (default: 2 per worker)" },
-  { key: "miner.metrics_port", type: "number", describe: "serve Prometheus metrics at http://<axon.ip>:PORT/metrics (unset = off)" },
-  { key: "miner.work_dir", type: "string", describe: "folder (tmpfs) where workers write containers before upload" },
-  { key: "model", type: "string", describe: "worker model spec (HF id, local dir, tiny:llama, smollm2); default: the target model" },
-  { key: "workers", type: "number", describe: "number of local compression workers" },
-  { key: "device", type: "string", describe: "worker device (cpu, cuda, cuda:1)" },
+  { key: "miner.metrics_port", type: "number", describe: "serve the operations app (/metrics, /healthz) at http://<axon.ip>:PORT (unset = off)" },
+  { key: "miner.work_dir", type: "string", describe: "folder (tmpfs) in which the miner makes its private work folder (default /dev/shm)" },
+  ...NEURON_WORKER_OPTIONS,
   ...STORAGE_OPTIONS,
 ];
-
-const defaultWorkDir = () => path.join(os.platform() === "linux" ? "/dev/shm" : os.tmpdir(), `condense-miner-${process.pid}`);
 
 /** "research=300" entries -> { research: 300 }. */
 const CapacityList = z
@@ -46,6 +43,7 @@ export const MinerSectionSchema = z
     tiers: z.array(z.string().min(1)).min(1, "serve at least one tier").default(["research"]),
     tiers_file: z.string().min(1).optional(),
     algorithm: z.string().regex(/^[a-z_]+$/, "an algorithm name such as knorm").default("knorm"),
+    checkpoint: z.string().min(1).optional(),
     ratio: z.number().gt(0).lt(1).default(0.75),
     capacity: CapacityList,
     targets: z.array(z.string().min(1)).default([]),
@@ -60,15 +58,12 @@ export const MinerSectionSchema = z
     metrics_port: z.number().int().min(0).max(65535).optional(),
     work_dir: z.string().min(1).optional(),
   })
-  .prefault({})
-  .transform((m) => ({ ...m, work_dir: m.work_dir ?? defaultWorkDir() }));
+  .prefault({});
 
 export const MinerConfigSchema = z.strictObject({
   ...BittensorConfigShape,
   miner: MinerSectionSchema,
-  model: z.string().min(1).optional(),
-  workers: z.number().int().min(1).max(64).default(1),
-  device: z.string().regex(/^(cpu|cuda(:\d+)?|mps)$/, "cpu, cuda, cuda:N or mps").default("cpu"),
+  ...NeuronWorkerShape,
   storage: StorageConfigSchema,
 });
 

@@ -1,25 +1,29 @@
-// Maps a compute-side failure (worker pool errors, typed by ts/workers) to the miner's HTTP answer.
-import { MinerError } from "./errors.js";
+// Maps a compute-side failure to the miner's answer by the pool's typed error code (ts/workers/errors.ts),
+// never by class names or message text. Errors the pool raises itself (no worker, dead worker, queue full,
+// deadline, cancelled) carry messages built from ids and counts and are passed on; what a worker says
+// about a failed request may name files and goes to the logs only.
+import { ErrorCode, WorkerError } from "../workers/index.js";
+import { MinerError, type MinerErrorCode } from "./errors.js";
+
+const BY_WORKER_CODE: Partial<Record<ErrorCode, { code: MinerErrorCode; passMessage: boolean }>> = {
+  [ErrorCode.NO_WORKER]: { code: "pool_unavailable", passMessage: true },
+  [ErrorCode.WORKER_DEAD]: { code: "pool_unavailable", passMessage: true },
+  [ErrorCode.OVERLOADED]: { code: "capacity_exhausted", passMessage: true },
+  [ErrorCode.DEADLINE_EXCEEDED]: { code: "deadline_exceeded", passMessage: true },
+  [ErrorCode.CANCELLED]: { code: "cancelled", passMessage: true },
+  [ErrorCode.INVALID_ARGUMENT]: { code: "bad_request", passMessage: false },
+  [ErrorCode.MALFORMED]: { code: "bad_request", passMessage: false },
+  [ErrorCode.UNSUPPORTED_MODEL]: { code: "unsupported_model", passMessage: false },
+  [ErrorCode.UNSUPPORTED_ALGORITHM]: { code: "unsupported_model", passMessage: false },
+};
 
 export function mapComputeError(e: unknown): MinerError {
   if (e instanceof MinerError) return e;
-  const err = e as { codeName?: string; message?: string };
-  const msg = err?.message ?? String(e);
-  switch (err?.codeName) {
-    case "no_worker":
-    case "worker_dead":
-      return new MinerError("pool_unavailable", `compression worker unavailable: ${msg}`, { cause: e });
-    case "overloaded":
-      return new MinerError("capacity_exhausted", `compression queue full: ${msg}`, { cause: e });
-    case "deadline_exceeded":
-      return new MinerError("deadline_exceeded", msg, { cause: e });
-    case "invalid_argument":
-    case "malformed":
-      return new MinerError("bad_request", msg, { cause: e });
-    case "unsupported_model":
-    case "unsupported_algorithm":
-      return new MinerError("unsupported_model", msg, { cause: e });
-    default:
-      return new MinerError("compress_failed", `compression failed: ${msg}`, { cause: e });
+  const detail = e instanceof Error ? e.message : String(e);
+  if (e instanceof WorkerError) {
+    const m = BY_WORKER_CODE[e.code];
+    if (m) return new MinerError(m.code, m.passMessage ? `compression: ${e.message}` : `the compression worker refused the request (${e.codeName})`, { cause: e, detail });
+    return new MinerError("compress_failed", `compression failed (${e.codeName})`, { cause: e, detail });
   }
+  return new MinerError("compress_failed", "compression failed", { cause: e, detail });
 }

@@ -1,4 +1,6 @@
-// Prometheus metrics of the miner: outcomes by tier and code, and the time spent in each phase.
+// Prometheus metrics of the miner: outcomes by tier and code, and the time spent in each phase. Label values
+// come only from bounded sets (the tier table's names, the error codes): a caller's raw string never
+// becomes a label, so callers cannot grow the registry.
 import { Counter, Histogram, Registry } from "prom-client";
 import type { PhaseTimings } from "./service.js";
 
@@ -7,8 +9,12 @@ export class MinerMetrics {
   readonly requests: Counter<"tier" | "outcome">;
   readonly phases: Histogram<"phase">;
 
-  constructor(registry: Registry = new Registry()) {
+  private readonly tiers: ReadonlySet<string>;
+
+  /** `tiers`: the tier table's names, the only tier label values besides "unknown". */
+  constructor(registry: Registry = new Registry(), tiers: readonly string[] = []) {
     this.registry = registry;
+    this.tiers = new Set(tiers);
     const registers = [registry];
     this.requests = new Counter({
       name: "condense_miner_requests_total",
@@ -23,6 +29,12 @@ export class MinerMetrics {
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+  }
+
+  /** The label for what a request named as its tier: a known tier, "none" when it named none, else "unknown". */
+  tierLabel(requested: unknown): string {
+    if (requested === undefined || requested === null || requested === "") return "none";
+    return typeof requested === "string" && this.tiers.has(requested) ? requested : "unknown";
   }
 
   observe(t: PhaseTimings): void {

@@ -1,39 +1,42 @@
-// `condense miner` assembled: config -> tiers and models -> wallet -> chain (registered?) -> storage ->
-// worker pool -> axon -> serve_axon on chain (skipped when unchanged) -> metagraph resync and sweep timers.
+// `condense miner` assembled on the shared neuron start-up: config -> tiers and models -> neuron (address,
+// hotkey, chain, registration) -> storage -> worker pool (its algorithm checked against what the workers
+// announce) -> axon -> serve_axon on chain (skipped when unchanged) -> metagraph resync and sweep tasks ->
+// the operations app (/metrics, /healthz).
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Logger } from "pino";
-import { Registry } from "prom-client";
-import { pino } from "pino";
 import { Axon } from "../axon/axon.js";
 import { ChainError } from "../chain/errors.js";
 import type { Chain } from "../chain/types.js";
 import { ConfigError, type ConfigIssue } from "../config/resolve.js";
-import { chainEndpoint, externalAddress, logLevel } from "../config/schema.js";
+import { externalAddress } from "../config/schema.js";
 import { signContainer } from "../container/signature.js";
+import { asStartupError, healthOf, requireCapability, startNeuron, startOpsApp, startWorkers, StartupError, type Lookup, type StartPool } from "../neuron/index.js";
 import { openStore } from "../storage/config.js";
 import { startSweeper } from "../storage/sweeper.js";
 import type { ObjectStore } from "../storage/types.js";
-import { loadTierTable, TierConfigError, type TierTable } from "../tiers/index.js";
+import { loadTierTable, TierConfigError, type TierTable } from "../subnet/index.js";
 import type { Keypair } from "../wallet/keypair.js";
-import { Wallet } from "../wallet/wallet.js";
-import { WorkerPool } from "../workers/index.js";
 import { WorkerPoolCompressor, type Compressor } from "./compressor.js";
 import type { MinerConfig } from "./config.js";
 import { PythonLegacyExporter, type LegacyExporter } from "./legacy.js";
+import { MinerMetrics } from "./metrics.js";
 import { ModelMapError, resolveServedModels, type ServedModel } from "./models.js";
 import { attachMinerRoutes } from "./routes.js";
-import { MinerMetrics } from "./metrics.js";
-import { startMetricsServer } from "./metrics-server.js";
 import { MinerService, type CompressResult } from "./service.js";
 
-export class MinerStartError extends Error {
-  override readonly name = "MinerStartError";
-}
+/** Algorithms that run a checkpoint given with --miner.checkpoint (a local directory). */
+const NEEDS_CHECKPOINT: readonly string[] = ["soft_token", "activation_beacon"];
 
 /** Things a caller (tests, localnet, benchmarks) may provide instead of what the config would build. */
 export interface MinerDeps {
   chain?: Chain;
   hotkey?: Keypair;
   compressor?: Compressor;
+  /** Starts the worker pool when no compressor is given (tests: a fake pool). */
+  startPool?: StartPool;
   store?: ObjectStore;
   /** Replaces signing (tests whose fake compressor writes placeholder bytes, not containers). */
   signContainer?: (file: string) => Promise<void>;
@@ -41,6 +44,8 @@ export interface MinerDeps {
   /** Legacy .npy exporter (default: the worker package's, when --miner.legacy_npy). */
   legacy?: LegacyExporter;
   logger?: Logger;
+  /** DNS lookup for a host-name --axon.external_ip (tests). */
+  lookup?: Lookup;
 }
 
 export interface RunningMiner {
@@ -50,7 +55,11 @@ export interface RunningMiner {
   chain: Chain;
   hotkey: Keypair;
   uid: number;
-  /** Port of the /metrics server, or null when --miner.metrics_port is unset. */
+  /** The address published on chain (an IP; a host name is resolved once at start). */
+  externalIp: string;
+  /** The miner's private work folder (removed by stop()). */
+  workDir: string;
+  /** Port of the operations app (/metrics, /healthz), or null when --miner.metrics_port is unset. */
   metricsPort: number | null;
   /** Re-reads the metagraph now (also runs every --miner.sync_interval_s) and retries a rate-limited serve. */
   sync(): Promise<void>;
@@ -78,6 +87,10 @@ export function planMiner(cfg: MinerConfig): { tiers: TierTable; models: ServedM
   const ext = externalAddress(cfg.axon);
   if ((cfg.subtensor.network === "finney" || cfg.subtensor.network === "test") && /^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(ext.ip))
     issues.push({ key: "axon.external_ip", message: `the chain does not accept ${ext.ip}; set the address validators reach this machine at`, value: ext.ip });
+  if (NEEDS_CHECKPOINT.includes(cfg.miner.algorithm) && !cfg.miner.checkpoint)
+    issues.push({ key: "miner.checkpoint", message: `algorithm ${cfg.miner.algorithm} needs a checkpoint directory (--miner.checkpoint)` });
+  if (cfg.miner.checkpoint && !NEEDS_CHECKPOINT.includes(cfg.miner.algorithm))
+    issues.push({ key: "miner.checkpoint", message: `algorithm ${cfg.miner.algorithm} takes no checkpoint`, value: cfg.miner.checkpoint });
   const tierModels = cfg.miner.tiers.filter((t) => known.includes(t)).flatMap((t) => tiers.tiers[t]!.supporting_models);
   let models: ServedModel[] = [];
   try {
@@ -90,7 +103,7 @@ export function planMiner(cfg: MinerConfig): { tiers: TierTable; models: ServedM
     });
   } catch (e) {
     if (!(e instanceof ModelMapError)) throw e;
-    issues.push({ key: e.message.split(":")[0]!, message: e.message.slice(e.message.indexOf(":") + 2) });
+    issues.push({ key: e.key, message: e.detail });
   }
   if (issues.length) throw new ConfigError(issues);
   const capacity: Record<string, number> = {};
@@ -98,44 +111,60 @@ export function planMiner(cfg: MinerConfig): { tiers: TierTable; models: ServedM
   return { tiers, models, capacity };
 }
 
-export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promise<RunningMiner> {
-  const log = deps.logger ?? pino({ level: logLevel(cfg.logging) });
-  const plan = planMiner(cfg);
-  for (const m of plan.models)
-    if (m.standIn) log.warn({ target: m.target, model: m.workerModel }, `STAND-IN: serving target ${m.target} with worker model ${m.workerModel} (tests/localnet only)`);
+/** A local checkpoint must be a directory that exists (`random:` specs are the worker's test condensers). */
+async function checkCheckpoint(checkpoint: string): Promise<void> {
+  if (checkpoint.startsWith("random:")) return;
+  const s = await stat(checkpoint).catch(() => null);
+  if (!s?.isDirectory()) throw new StartupError(`checkpoint ${JSON.stringify(checkpoint)} is not a directory`, "give a local checkpoint directory", "miner.checkpoint");
+}
 
-  const hotkey = deps.hotkey ?? (await new Wallet({ name: cfg.wallet.name, hotkey: cfg.wallet.hotkey, path: cfg.wallet.path }).hotkey()).keypair;
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const cleanup = async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((e: unknown) => log.warn({ err: String(e) }, "cleanup failed"));
-  };
+/** The private work folder: 0700, a name nobody can predict, made fresh (never an existing folder reused). */
+async function makeWorkDir(base: string | undefined): Promise<string> {
+  const parent = base ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir());
   try {
-    let chain = deps.chain;
-    if (!chain) {
-      const endpoint = chainEndpoint(cfg.subtensor);
-      if (endpoint === null) throw new MinerStartError("subtensor.network dev is the in-memory devnet: run the miner inside `condense localnet`, or name a chain endpoint");
-      const { SubtensorChain } = await import("../chain/subtensor.js");
-      const c = await SubtensorChain.connect({ endpoint });
-      cleanups.push(() => c.close());
-      chain = c;
+    if (base) await mkdir(base, { recursive: true, mode: 0o700 });
+    return await mkdtemp(path.join(parent, "condense-miner-"));
+  } catch (e) {
+    throw new StartupError(`cannot make a work folder in ${parent} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "point --miner.work_dir at a writable (tmpfs) folder", "miner.work_dir", { cause: e });
+  }
+}
+
+export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promise<RunningMiner> {
+  const plan = planMiner(cfg);
+  if (cfg.miner.checkpoint) await checkCheckpoint(cfg.miner.checkpoint);
+  const neuron = await startNeuron(cfg, {
+    ...(deps.chain ? { chain: deps.chain } : {}),
+    ...(deps.hotkey ? { hotkey: deps.hotkey } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.lookup ? { lookup: deps.lookup } : {}),
+  });
+  const { log, hotkey, chain, uid, registry, cleanup } = neuron;
+  try {
+    for (const m of plan.models)
+      if (m.standIn) log.warn({ target: m.target, model: m.workerModel }, `STAND-IN: serving target ${m.target} with worker model ${m.workerModel} (tests/localnet only)`);
+    const workDir = await makeWorkDir(cfg.miner.work_dir);
+    cleanup.push("work folder", () => rm(workDir, { recursive: true, force: true }));
+
+    let store = deps.store;
+    if (!store) {
+      try {
+        store = await openStore(cfg.storage, neuron.external.ip);
+      } catch (e) {
+        throw asStartupError(e, "check the --storage.* settings and that the storage endpoint is reachable", "storage");
+      }
+      const s = store;
+      cleanup.push("storage", () => s.close());
     }
-    const uid = await chain.uidOf(cfg.netuid, hotkey.address);
-    if (uid === null)
-      throw new MinerStartError(`hotkey ${hotkey.address} (wallet ${cfg.wallet.name}/${cfg.wallet.hotkey}) is not registered on netuid ${cfg.netuid}; register it first (btcli subnet register)`);
 
-    const ext = externalAddress(cfg.axon);
-    const store = deps.store ?? (await openStore(cfg.storage, ext.ip));
-    if (!deps.store) cleanups.push(() => store.close());
-
-    const registry = new Registry();
     let compressor = deps.compressor;
     if (!compressor) {
-      const workerModel = plan.models[0]!.workerModel;
-      log.info({ model: workerModel, workers: cfg.workers, device: cfg.device }, "starting compression workers");
-      const pool = await WorkerPool.start({ workers: [{ model: workerModel, device: cfg.device, count: cfg.workers }], logger: log.child({ part: "pool" }), registry });
-      cleanups.push(() => pool.close());
+      const pool = await startWorkers(cfg, plan.models[0]!.workerModel, { log, registry, ...(deps.startPool ? { startPool: deps.startPool } : {}) });
+      cleanup.push("worker pool", () => pool.close());
       compressor = new WorkerPoolCompressor(pool);
     }
+    // The algorithm is checked against what the workers say they run, before anyone is served.
+    const caps = compressor.capabilities?.();
+    if (caps) requireCapability(caps, `compress:${cfg.miner.algorithm}`, "miner.algorithm", "pick an algorithm the workers run (GPU-only ones need --device cuda)");
 
     const service = new MinerService({
       tiers: plan.tiers,
@@ -148,11 +177,12 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       compressor,
       store,
       signContainer: deps.signContainer ?? (async (file) => void (await signContainer(file, hotkey))),
-      workDir: cfg.miner.work_dir,
+      workDir,
+      ...(cfg.miner.checkpoint ? { checkpoint: cfg.miner.checkpoint } : {}),
       callers: { minStake: cfg.miner.min_stake, requirePermit: cfg.miner.require_permit, whitelist: cfg.miner.whitelist },
       budgetFloor: cfg.miner.budget_floor,
       logger: log.child({ part: "miner" }),
-      metrics: new MinerMetrics(registry),
+      metrics: new MinerMetrics(registry, Object.keys(plan.tiers.tiers)),
       ...(deps.onCompressed ? { onCompressed: deps.onCompressed } : {}),
       ...(cfg.miner.legacy_npy ? { legacy: deps.legacy ?? new PythonLegacyExporter() } : {}),
     });
@@ -161,11 +191,11 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
 
     // Requests past this wait for a slot in stake order (the priority hook), then queue in the pool.
     const maxConcurrentForwards = cfg.miner.max_concurrent ?? 2 * cfg.workers;
-    const axon = new Axon({ wallet: hotkey, port: cfg.axon.port, ip: cfg.axon.ip, externalIp: ext.ip, externalPort: ext.port, maxConcurrentForwards, logger: log.child({ part: "axon" }) });
+    const axon = new Axon({ wallet: hotkey, port: cfg.axon.port, ip: cfg.axon.ip, externalIp: neuron.external.ip, externalPort: externalAddress(cfg.axon).port, maxConcurrentForwards, logger: log.child({ part: "axon" }) });
     attachMinerRoutes(axon, service);
     const bound = await axon.start();
-    cleanups.push(() => axon.stop());
-    const published = { ip: ext.ip, port: cfg.axon.external_port ?? bound.port };
+    cleanup.push("axon", () => axon.stop());
+    const published = { ip: neuron.external.ip, port: cfg.axon.external_port ?? bound.port };
     // A restart on a new endpoint within ServingRateLimit blocks of the last serve is refused by the chain;
     // the miner keeps running and retries at each sync instead of failing to start.
     let served = false;
@@ -187,9 +217,7 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       await sync();
       if (!served) await serve();
     };
-    const timer = setInterval(() => void resync().catch((e: unknown) => log.warn({ err: String(e) }, "metagraph sync failed; keeping the last one")), cfg.miner.sync_interval_s * 1000);
-    timer.unref();
-    cleanups.push(() => clearInterval(timer));
+    const syncTask = neuron.every("metagraph sync", cfg.miner.sync_interval_s * 1000, resync);
     if (cfg.storage.sweep_interval_s > 0) {
       const stopSweep = startSweeper(store, {
         intervalMs: cfg.storage.sweep_interval_s * 1000,
@@ -197,13 +225,14 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
         onSwept: (n) => n && log.info({ deleted: n }, "storage sweep"),
         onError: (e) => log.warn({ err: String(e) }, "storage sweep failed"),
       });
-      cleanups.push(stopSweep);
+      cleanup.push("storage sweep", stopSweep);
     }
     let metricsPort: number | null = null;
     if (cfg.miner.metrics_port !== undefined) {
-      const m = await startMetricsServer(registry, cfg.axon.ip, cfg.miner.metrics_port);
-      cleanups.push(() => m.close());
-      metricsPort = m.port;
+      const c = compressor;
+      const ops = await startOpsApp({ host: cfg.axon.ip, port: cfg.miner.metrics_port, registry, ...(c.workers ? { health: () => healthOf(c.workers!()) } : {}) });
+      cleanup.push("operations app", () => ops.close());
+      metricsPort = ops.port;
     }
     log.info({ uid, hotkey: hotkey.address, tiers: cfg.miner.tiers, storage: store.kind, port: bound.port, metricsPort }, "miner ready");
     return {
@@ -213,15 +242,17 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       chain,
       hotkey,
       uid,
+      externalIp: neuron.external.ip,
+      workDir,
       metricsPort,
-      sync: resync,
+      sync: () => syncTask.runNow(),
       get served() {
         return served;
       },
-      stop: cleanup,
+      stop: () => neuron.stop(),
     };
   } catch (e) {
-    await cleanup();
+    await neuron.stop();
     throw e;
   }
 }

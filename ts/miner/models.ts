@@ -13,6 +13,13 @@ export interface ServedModel {
 
 export class ModelMapError extends Error {
   override readonly name = "ModelMapError";
+  constructor(
+    /** The config key at fault. */
+    readonly key: "model" | "miner.targets",
+    readonly detail: string,
+  ) {
+    super(`${key}: ${detail}`);
+  }
 }
 
 export interface ModelMapInput {
@@ -31,16 +38,17 @@ export function resolveServedModels(i: ModelMapInput): ServedModel[] {
   const out: ServedModel[] = [];
   for (const target of targets) {
     if (!i.tierModels.includes(target))
-      throw new ModelMapError(`miner.targets: '${target}' is not a supporting model of any served tier (${[...new Set(i.tierModels)].join(", ")})`);
+      throw new ModelMapError("miner.targets", `'${target}' is not a supporting model of any served tier (${[...new Set(i.tierModels)].join(", ")})`);
     const workerModel = i.workerModel ?? target;
     const standIn = workerModel !== target;
     if (standIn && !i.allowStandIn)
       throw new ModelMapError(
-        `model: '${workerModel}' is not the target '${target}'; pass --miner.allow_stand_in to serve it as a stand-in (tests and local networks only)`,
+        "model",
+        `'${workerModel}' is not the target '${target}'; pass --miner.allow_stand_in to serve it as a stand-in (tests and local networks only)`,
       );
-    if (standIn && i.network === "finney") throw new ModelMapError(`model: a stand-in model ('${workerModel}' for '${target}') is refused on finney`);
+    if (standIn && i.network === "finney") throw new ModelMapError("model", `a stand-in model ('${workerModel}' for '${target}') is refused on finney`);
     out.push({ target, workerModel, standIn });
   }
-  if (out.length > 1 && new Set(out.map((o) => o.workerModel)).size > 1) throw new ModelMapError("model: one worker model serves every target");
+  if (out.length > 1 && new Set(out.map((o) => o.workerModel)).size > 1) throw new ModelMapError("model", "one worker model serves every target");
   return out;
 }

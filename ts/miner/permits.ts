@@ -43,6 +43,10 @@ export class CallerRegistry {
     return { ok: true, caller };
   }
 
+  registered(hotkey: string): boolean {
+    return this.byHotkey.has(hotkey);
+  }
+
   /** Priority by stake: higher stake is served first when requests queue. Unknown callers get 0. */
   priority(hotkey: string): number {
     return this.byHotkey.get(hotkey)?.stake ?? 0;

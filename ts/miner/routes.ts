@@ -1,41 +1,61 @@
-// Puts the miner's handlers on an axon: Metadata (capacity) and TextCompressProtocol (compress).
-import type { Axon } from "../axon/axon.js";
-import { AxonRequestError, type AxonStatus } from "../axon/errors.js";
-import { Metadata, TextCompressProtocol } from "../bittensor/protocols.js";
+// Puts the miner's handlers on an axon: Metadata (capacity) and TextCompressProtocol (compress). Every
+// refusal that needs no compute (budget, model, tier, context, workers down) happens in `admit`, before
+// the request waits for a forward slot; `forward` runs the admitted request with the axon's AbortSignal,
+// so a client that goes away cancels its compute.
+import { randomUUID } from "node:crypto";
+import type { Axon, SynapseHandlers } from "../axon/axon.js";
+import { AxonRequestError } from "../axon/errors.js";
+import { Metadata, TextCompressProtocol, type TextCompressValues } from "../bittensor/protocols.js";
 import type { PyAny } from "../bittensor/pytypes.js";
+import type { Synapse } from "../bittensor/synapse.js";
 import { MinerError } from "./errors.js";
-import type { MinerService } from "./service.js";
+import type { Admission, CompressRequestIn, MinerService } from "./service.js";
 
-/** The axon knows a fixed status set; a deadline we missed is a 503 (we could not serve in time). */
-function axonStatus(status: number): AxonStatus {
-  const known: readonly number[] = [400, 401, 403, 404, 408, 413, 415, 429, 500, 503];
-  return (known.includes(status) ? status : status >= 500 ? 503 : 400) as AxonStatus;
-}
-
+/** The status comes from MINER_ERRORS (carried by the error); a 500 says only its code and a reference. */
 export function toAxonError(e: unknown): AxonRequestError {
   if (e instanceof AxonRequestError) return e;
-  if (e instanceof MinerError) return new AxonRequestError(axonStatus(e.status), `${e.code}: ${e.message}`);
-  return new AxonRequestError(500, `compress_failed: ${e instanceof Error ? e.message : String(e)}`);
+  if (e instanceof MinerError) {
+    if (e.status === 500) return new AxonRequestError(500, `${e.code}: internal error #${randomUUID()}`, e.detail ?? e.message);
+    return new AxonRequestError(e.status, `${e.code}: ${e.message}`, e.detail);
+  }
+  return new AxonRequestError(500, `compress_failed: internal error #${randomUUID()}`, e instanceof Error ? e.message : String(e));
 }
+
+const fieldsOf = (syn: Synapse<TextCompressValues>): CompressRequestIn => ({ context: syn.context, target_model: syn.target_model, tier: syn.tier, format: syn.compressed_kv_format });
 
 export function attachMinerRoutes(axon: Axon, service: MinerService): void {
   axon.attach(Metadata, {
-    // As in the subnet, anyone may ask what the miner serves; budgets are only filled for known validators.
+    // As in the subnet, any neuron may ask what the miner serves; budgets are only filled for validators.
+    blacklist: (info) => (service.registered(info.hotkey ?? "") ? { blocked: false } : { blocked: true, reason: "unknown_hotkey: not registered on this subnet" }),
     forward: (_syn, ctx) => ({ metadata: service.metadata(ctx.hotkey) as unknown as Record<string, PyAny> }),
   });
-  axon.attach(TextCompressProtocol, {
+  // The admission travels from `admit` to `forward` with the synapse object itself.
+  const admitted = new WeakMap<object, Admission>();
+  const refuse = (e: unknown, hotkey: string): never => {
+    const err = toAxonError(e);
+    if (err.status === 500) service.log.warn({ caller: hotkey, detail: err.detail }, err.message);
+    else service.log.debug({ caller: hotkey, status: err.status, err: err.message }, "compress refused");
+    throw err;
+  };
+  const handlers: SynapseHandlers<TextCompressValues> = {
     blacklist: (info) => {
       const d = service.blacklist(info.hotkey ?? "");
       return d.blocked ? { blocked: true, reason: `${d.code}: ${d.reason}`, status: 403 } : { blocked: false };
     },
+    admit: (syn, info) => {
+      try {
+        // The one deadline starts here, from the synapse's timeout: waiting for a slot does not restart it.
+        admitted.set(syn, service.admit(info.hotkey, fieldsOf(syn), { deadline: Date.now() + syn.timeout * 1000 }));
+      } catch (e) {
+        refuse(e, info.hotkey);
+      }
+    },
     priority: (info) => service.priority(info.hotkey ?? ""),
     forward: async (syn, ctx) => {
       try {
-        const r = await service.compress(
-          ctx.hotkey,
-          { context: syn.context, target_model: syn.target_model, tier: syn.tier, format: syn.compressed_kv_format },
-          { signal: ctx.signal, timeoutMs: Math.max(0, ctx.deadlineMs - Date.now()) },
-        );
+        const a = admitted.get(syn) ?? service.admit(ctx.hotkey, fieldsOf(syn), { deadline: ctx.deadlineMs });
+        admitted.delete(syn);
+        const r = await service.run(a, { signal: ctx.signal, deadline: ctx.deadlineMs });
         // Like the subnet's research miner, the context is not echoed back.
         return {
           context: "",
@@ -46,9 +66,9 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
           tier: r.tier,
         };
       } catch (e) {
-        service.log.debug({ err: e instanceof Error ? e.message : String(e), caller: ctx.hotkey }, "compress refused");
-        throw toAxonError(e);
+        return refuse(e, ctx.hotkey);
       }
     },
-  });
+  };
+  axon.attach(TextCompressProtocol, handlers);
 }

@@ -9,11 +9,11 @@ import { contextSha256 } from "../container/hash.js";
 import type { Metagraph } from "../chain/types.js";
 import { StorageError } from "../storage/errors.js";
 import type { ObjectStore } from "../storage/types.js";
-import type { TierTable } from "../tiers/index.js";
+import type { MinerMetadata, TierTable } from "../subnet/index.js";
 import { BudgetLedger, type TierBudgetPolicy } from "./budget.js";
 import type { CompressOutcome, Compressor } from "./compressor.js";
 import { MinerError } from "./errors.js";
-import { LegacyExportError, wantsLegacy, type LegacyExporter } from "./legacy.js";
+import { wantsLegacy, type LegacyExporter } from "./legacy.js";
 import { mapComputeError } from "./map-errors.js";
 import { MinerMetrics } from "./metrics.js";
 import type { ServedModel } from "./models.js";
@@ -36,8 +36,10 @@ export interface MinerServiceOptions {
   store: ObjectStore;
   /** Signs the container file in place with the hotkey (ts/container signContainer). */
   signContainer: (file: string) => Promise<void>;
-  /** Folder (tmpfs) where workers write containers before upload. */
+  /** Private folder (tmpfs) where workers write containers before upload. */
   workDir: string;
+  /** Checkpoint directory the algorithm needs (soft_token, activation_beacon). */
+  checkpoint?: string;
   callers: CallerPolicy;
   /** Smallest budget of an admitted validator (the subnet's 10). */
   budgetFloor: number;
@@ -58,6 +60,20 @@ export interface CompressRequestIn {
   tier?: unknown;
   /** "safetensors" (ours) or "npy"/empty (the subnet's legacy validators). */
   format?: unknown;
+}
+
+/** A request that passed every check that needs no compute, with its budget taken and its one deadline. */
+export interface Admission {
+  readonly hotkey: string;
+  readonly choice: TierChoice;
+  readonly legacy: boolean;
+  readonly context: string;
+  readonly sha: string;
+  /** Absolute epoch ms, fixed at admission: waiting in a queue after it does not restart it. */
+  readonly deadline: number;
+  /** performance.now() at admission (for the timings). */
+  readonly t0: number;
+  readonly validateMs: number;
 }
 
 export interface PhaseTimings {
@@ -87,18 +103,13 @@ export interface CompressResult {
   timings: PhaseTimings;
 }
 
-/** What the Metadata synapse answers (bittensor/protocols CapacityMetadata plus budgets). */
-export interface MetadataReply {
-  /** Legacy field: the first served tier. */
-  tier: string;
-  /** Per served tier: declared capacity per scoring period, and the asking validator's budget and use. */
-  tiers: Record<string, { capacity: number; budget: number; used: number }>;
-  scoring_period_s: number;
-  target_models: string[];
-  algorithm: string;
-}
-
 export type BlacklistDecision = { blocked: false } | { blocked: true; status: 403; code: "unknown_hotkey" | "no_validator_permit" | "stake_too_low"; reason: string };
+
+/** Signals for work that must end at `deadline` or when the caller goes away, whichever comes first. */
+function deadlineSignal(deadline: number, signal?: AbortSignal): AbortSignal {
+  const t = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  return signal ? AbortSignal.any([signal, t]) : t;
+}
 
 export class MinerService {
   readonly log: Logger;
@@ -109,7 +120,7 @@ export class MinerService {
   private workDirReady: Promise<void> | null = null;
 
   constructor(readonly opts: MinerServiceOptions) {
-    this.metrics = opts.metrics ?? new MinerMetrics();
+    this.metrics = opts.metrics ?? new MinerMetrics(undefined, Object.keys(opts.tiers.tiers));
     this.log = opts.logger ?? pino({ level: "silent" });
     this.now = opts.now ?? Date.now;
     const policies = new Map<string, TierBudgetPolicy>();
@@ -133,12 +144,17 @@ export class MinerService {
     return a.ok ? { blocked: false } : { blocked: true, status: 403, code: a.code, reason: a.reason };
   }
 
+  /** Whether `hotkey` is registered on the subnet (who may ask for Metadata). */
+  registered(hotkey: string): boolean {
+    return this.callers?.registered(hotkey) ?? false;
+  }
+
   priority(hotkey: string): number {
     return this.callers?.priority(hotkey) ?? 0;
   }
 
-  metadata(hotkey: string): MetadataReply {
-    const tiers: MetadataReply["tiers"] = {};
+  metadata(hotkey: string): MinerMetadata & Required<Pick<MinerMetadata, "tier" | "tiers">> {
+    const tiers: Record<string, { capacity: number; budget: number; used: number }> = {};
     for (const t of this.opts.servedTiers) {
       tiers[t] = {
         capacity: this.opts.capacity[t] ?? this.opts.tiers.tiers[t]!.requests_per_epoch,
@@ -155,41 +171,79 @@ export class MinerService {
     };
   }
 
-  /** Serves one compress request. Throws MinerError (with its HTTP status) on every failure. */
-  async compress(hotkey: string, req: CompressRequestIn, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CompressResult> {
+  /** Serves one compress request: admit, then run. Throws MinerError (with its HTTP status) on every failure. */
+  async compress(hotkey: string, req: CompressRequestIn, opts: { signal?: AbortSignal; deadline?: number } = {}): Promise<CompressResult> {
+    return this.run(this.admit(hotkey, req, opts.deadline !== undefined ? { deadline: opts.deadline } : {}), opts);
+  }
+
+  /**
+   * Everything answered without compute: identity (403), fields, model, tier and context (400), budget
+   * (429), workers (503). Takes one request from the caller's budget. The deadline is the caller's, or the
+   * tier's timeout from now.
+   */
+  admit(hotkey: string, req: CompressRequestIn, opts: { deadline?: number } = {}): Admission {
+    const t0 = performance.now();
     try {
-      const r = await this.serve(hotkey, req, opts);
-      this.metrics.requests.inc({ tier: r.tier, outcome: "ok" });
-      this.metrics.observe(r.timings);
-      return r;
+      const a = this.check(hotkey, req, opts.deadline);
+      return { ...a, t0, validateMs: performance.now() - t0 };
     } catch (e) {
-      const tier = typeof req.tier === "string" && req.tier ? req.tier : "unknown";
-      this.metrics.requests.inc({ tier, outcome: e instanceof MinerError ? e.code : "error" });
+      this.metrics.requests.inc({ tier: this.metrics.tierLabel(req.tier), outcome: e instanceof MinerError ? e.code : "error" });
       throw e;
     }
   }
 
-  private async serve(hotkey: string, req: CompressRequestIn, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<CompressResult> {
-    const t0 = performance.now();
-    const { choice, legacy, sha } = this.admit(hotkey, req);
-    const validateMs = performance.now() - t0;
-    const timeoutMs = opts.timeoutMs ?? choice.tier.timeout_s * 1000;
+  /** Runs an admitted request: compress, sign or export, upload, URL, all within the admission's deadline. */
+  async run(a: Admission, opts: { signal?: AbortSignal; deadline?: number } = {}): Promise<CompressResult> {
+    try {
+      const r = await this.serve(a, opts.deadline !== undefined ? Math.min(a.deadline, opts.deadline) : a.deadline, opts.signal);
+      this.metrics.requests.inc({ tier: r.tier, outcome: "ok" });
+      this.metrics.observe(r.timings);
+      return r;
+    } catch (e) {
+      this.metrics.requests.inc({ tier: a.choice.name, outcome: e instanceof MinerError ? e.code : "error" });
+      throw e;
+    }
+  }
+
+  private check(hotkey: string, req: CompressRequestIn, deadline: number | undefined): Omit<Admission, "t0" | "validateMs"> {
+    const admitted = this.blacklist(hotkey);
+    if (admitted.blocked) throw new MinerError(admitted.code, admitted.reason);
+    if (typeof req.context !== "string" || req.context.length === 0) throw new MinerError("bad_request", "context must be a non-empty string");
+    if (typeof req.target_model !== "string" || req.target_model.length === 0) throw new MinerError("bad_request", "target_model must be a non-empty string");
+    if (req.tier !== undefined && req.tier !== null && req.tier !== "" && typeof req.tier !== "string") throw new MinerError("bad_request", "tier must be a string");
+    if (req.format !== undefined && req.format !== null && !["", "npy", "safetensors"].includes(req.format as string))
+      throw new MinerError("bad_request", `compressed_kv_format must be "safetensors" or "npy", got ${JSON.stringify(String(req.format).slice(0, 40))}`);
+    const legacy = wantsLegacy(req.format);
+    if (legacy && !this.opts.legacy) throw new MinerError("bad_request", 'this miner does not export the legacy .npy format; ask for compressed_kv_format "safetensors"');
+    const requested = typeof req.tier === "string" && req.tier !== "" ? req.tier : undefined;
+    const choice = selectTier(this.opts.tiers, this.opts.servedTiers, this.opts.models, req.context, req.target_model, requested, legacy);
+    const took = this.ledger.consume(choice.name, hotkey);
+    if (!took.ok) throw new MinerError(took.code, took.reason);
+    if (!this.opts.compressor.available()) {
+      this.ledger.refund(choice.name, hotkey);
+      throw new MinerError("pool_unavailable", "no compression worker is ready");
+    }
+    return { hotkey, choice, legacy, context: req.context, sha: contextSha256(req.context), deadline: deadline ?? Date.now() + choice.tier.timeout_s * 1000 };
+  }
+
+  private async serve(a: Admission, deadline: number, signal?: AbortSignal): Promise<CompressResult> {
+    const { choice, legacy, sha } = a;
     const key = `${choice.name}/${sha.slice(0, 16)}-${randomUUID()}.${legacy ? "npy" : "safetensors"}`;
     const file = path.join(this.opts.workDir, `${randomUUID()}.safetensors`);
     const npyFile = `${file}.npy`;
     try {
-      const outcome = await this.produce(hotkey, choice, req.context as string, file, legacy ? npyFile : null, sha, timeoutMs, opts.signal);
-      const published = await this.publish(key, outcome, legacy ? npyFile : null, timeoutMs, opts.signal);
+      const outcome = await this.produce(a, file, legacy ? npyFile : null, deadline, signal);
+      const published = await this.publish(key, outcome, legacy ? npyFile : null, deadline, signal);
       const tEnd = performance.now();
       const timings: PhaseTimings = {
-        validate_ms: validateMs,
+        validate_ms: a.validateMs,
         queue_ms: outcome.queueMs ?? 0,
         compute_ms: outcome.computeMs,
         serialize_ms: outcome.serializeMs,
         ...published.timings,
-        total_ms: tEnd - t0,
+        total_ms: tEnd - a.t0,
       };
-      this.log.info({ tier: choice.name, caller: hotkey, kept: outcome.keptTokens, bytes: published.bytes, key, ms: Math.round(timings.total_ms) }, "compressed");
+      this.log.info({ tier: choice.name, caller: a.hotkey, kept: outcome.keptTokens, bytes: published.bytes, key, ms: Math.round(timings.total_ms) }, "compressed");
       const result: CompressResult = {
         compressed_kv_url: published.url,
         format: legacy ? "npy" : "safetensors",
@@ -210,69 +264,54 @@ export class MinerService {
     }
   }
 
-  /** Everything answered without compute: identity (403), fields and tier (400), budget (429), workers (503). */
-  private admit(hotkey: string, req: CompressRequestIn): { choice: TierChoice; legacy: boolean; sha: string } {
-    const admitted = this.blacklist(hotkey);
-    if (admitted.blocked) throw new MinerError(admitted.code, admitted.reason);
-    if (typeof req.context !== "string" || req.context.length === 0) throw new MinerError("bad_request", "context must be a non-empty string");
-    if (typeof req.target_model !== "string" || req.target_model.length === 0) throw new MinerError("bad_request", "target_model must be a non-empty string");
-    if (req.tier !== undefined && req.tier !== null && req.tier !== "" && typeof req.tier !== "string") throw new MinerError("bad_request", "tier must be a string");
-    if (req.format !== undefined && req.format !== null && !["", "npy", "safetensors"].includes(req.format as string))
-      throw new MinerError("bad_request", `compressed_kv_format must be "safetensors" or "npy", got ${JSON.stringify(req.format)}`);
-    const legacy = wantsLegacy(req.format);
-    if (legacy && !this.opts.legacy) throw new MinerError("bad_request", 'this miner does not export the legacy .npy format; ask for compressed_kv_format "safetensors"');
-    const requested = typeof req.tier === "string" && req.tier !== "" ? req.tier : undefined;
-    const choice = selectTier(this.opts.tiers, this.opts.servedTiers, this.opts.models, req.context, req.target_model, requested);
-    const took = this.ledger.consume(choice.name, hotkey);
-    if (!took.ok) throw new MinerError(took.code, took.reason);
-    if (!this.opts.compressor.available()) {
-      this.ledger.refund(choice.name, hotkey);
-      throw new MinerError("pool_unavailable", "no compression worker is ready");
-    }
-    return { choice, legacy, sha: contextSha256(req.context) };
+  /** The request's deadline passed, or its caller went away: the error to answer with (null when neither). */
+  private ended(deadline: number, signal?: AbortSignal): MinerError | null {
+    if (signal?.aborted) return new MinerError("cancelled", "the request was cancelled (client disconnected or its timeout passed)");
+    if (Date.now() >= deadline) return new MinerError("deadline_exceeded", "the request's deadline passed");
+    return null;
   }
 
-  /** Runs the compression: the worker writes the container to `file`, bound to `sha`. */
-  private async produce(
-    hotkey: string,
-    choice: TierChoice,
-    context: string,
-    file: string,
-    npyFile: string | null,
-    sha: string,
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<CompressOutcome> {
-    this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true }).then(() => undefined);
+  /** Runs the compression: the worker writes the container to `file`, bound to the admission's context. */
+  private async produce(a: Admission, file: string, npyFile: string | null, deadline: number, signal?: AbortSignal): Promise<CompressOutcome> {
+    this.workDirReady ??= mkdir(this.opts.workDir, { recursive: true, mode: 0o700 }).then(() => undefined);
     try {
       await this.workDirReady;
     } catch (e) {
       this.workDirReady = null;
-      throw new MinerError("compress_failed", `cannot create work_dir ${this.opts.workDir}: ${(e as Error).message}`, { cause: e });
+      throw new MinerError("compress_failed", "cannot create the work folder", { cause: e, detail: `${this.opts.workDir}: ${(e as Error).message}` });
+    }
+    const late = this.ended(deadline, signal);
+    if (late) {
+      this.ledger.refund(a.choice.name, a.hotkey);
+      throw late;
     }
     let outcome: CompressOutcome;
     try {
       outcome = await this.opts.compressor.compress(
         {
-          context,
-          targetModel: choice.served.target,
+          context: a.context,
+          targetModel: a.choice.served.target,
           algorithm: this.opts.algorithm,
           ratio: this.opts.ratio,
-          minTokens: choice.tier.min_condensed_tokens,
-          maxTokens: choice.tier.max_condensed_tokens,
+          minTokens: a.choice.minTokens,
+          maxTokens: a.choice.maxTokens,
           outputPath: file,
           minerHotkey: this.opts.hotkey,
+          ...(this.opts.checkpoint ? { checkpoint: this.opts.checkpoint } : {}),
           ...(npyFile ? { legacyNpyPath: npyFile } : {}),
         },
-        { deadlineMs: Math.max(1000, timeoutMs - 250), ...(signal ? { signal } : {}) },
+        { deadline, ...(signal ? { signal } : {}) },
       );
     } catch (e) {
       const err = mapComputeError(e);
-      if (err.code === "pool_unavailable") this.ledger.refund(choice.name, hotkey);
+      if (err.code === "pool_unavailable") this.ledger.refund(a.choice.name, a.hotkey);
       throw err;
     }
-    if (outcome.contextSha256 && outcome.contextSha256 !== sha)
-      throw new MinerError("compress_failed", `worker bound the container to ${outcome.contextSha256}, expected ${sha}`);
+    // Upload only the file we named: a worker answering with another path must not make us publish it.
+    if (outcome.path !== file)
+      throw new MinerError("compress_failed", "the worker wrote the container somewhere other than asked; refused", { detail: `asked ${file}, got ${outcome.path}` });
+    if (outcome.contextSha256 && outcome.contextSha256 !== a.sha)
+      throw new MinerError("compress_failed", `worker bound the container to ${outcome.contextSha256}, expected ${a.sha}`);
     return outcome;
   }
 
@@ -281,7 +320,7 @@ export class MinerService {
     key: string,
     outcome: CompressOutcome,
     npyFile: string | null,
-    timeoutMs: number,
+    deadline: number,
     signal?: AbortSignal,
   ): Promise<{ url: string; bytes: number; timings: Pick<PhaseTimings, "sign_ms" | "export_ms" | "upload_ms" | "url_ms"> }> {
     const tSign = performance.now();
@@ -290,7 +329,7 @@ export class MinerService {
       try {
         await this.opts.signContainer(outcome.path);
       } catch (e) {
-        throw new MinerError("compress_failed", `signing the container failed: ${(e as Error).message}`, { cause: e });
+        throw new MinerError("compress_failed", "signing the container failed", { cause: e, detail: (e as Error).message });
       }
     }
     const tExport = performance.now();
@@ -298,29 +337,35 @@ export class MinerService {
     if (npyFile && outcome.legacyNpyBytes) {
       upload = { path: npyFile, bytes: outcome.legacyNpyBytes }; // the worker wrote it alongside the container
     } else if (npyFile) {
+      const late = this.ended(deadline, signal);
+      if (late) throw late;
       try {
-        const bytes = await this.opts.legacy!.toNpy(outcome.path, npyFile, { ...(signal ? { signal } : {}), timeoutMs: Math.max(1000, timeoutMs) });
+        const bytes = await this.opts.legacy!.toNpy(outcome.path, npyFile, { signal: deadlineSignal(deadline, signal), timeoutMs: deadline - Date.now() });
         upload = { path: npyFile, bytes };
       } catch (e) {
-        throw new MinerError("compress_failed", e instanceof LegacyExportError ? e.message : `legacy export failed: ${(e as Error).message}`, { cause: e });
+        throw this.ended(deadline, signal) ?? new MinerError("compress_failed", "legacy .npy export failed", { cause: e, detail: (e as Error).message });
       }
     }
     const tUp = performance.now();
+    const late = this.ended(deadline, signal);
+    if (late) throw late;
     // Presigning needs no network round trip and does not depend on the upload: run it alongside.
     const urlP = this.opts.store.url(key);
     urlP.catch(() => undefined); // observed below; never an unhandled rejection when the put fails first
     try {
-      await this.opts.store.put(key, { path: upload.path }, { contentType: "application/octet-stream", ...(signal ? { signal } : {}) });
+      await this.opts.store.put(key, { path: upload.path }, { contentType: "application/octet-stream", signal: deadlineSignal(deadline, signal) });
     } catch (e) {
+      const ended = this.ended(deadline, signal);
+      if (ended) throw ended;
       if (e instanceof StorageError && e.code === "unavailable") throw new MinerError("storage_unavailable", e.message, { cause: e });
-      throw new MinerError("storage_failed", e instanceof Error ? e.message : String(e), { cause: e });
+      throw new MinerError("storage_failed", "storing the container failed", { cause: e, detail: e instanceof Error ? e.message : String(e) });
     }
     const tUrl = performance.now();
     let url: string;
     try {
       url = await urlP;
     } catch (e) {
-      throw new MinerError("storage_failed", `cannot make a URL for ${key}: ${(e as Error).message}`, { cause: e });
+      throw new MinerError("storage_failed", `cannot make a URL for ${key}`, { cause: e, detail: (e as Error).message });
     }
     const tEnd = performance.now();
     return { url, bytes: upload.bytes, timings: { sign_ms: tExport - tSign, export_ms: tUp - tExport, upload_ms: tUrl - tUp, url_ms: tEnd - tUrl } };

@@ -1,5 +1,5 @@
 // Picks the tier a compress request belongs to and checks the request against it (400s).
-import type { TierConfig, TierTable } from "../tiers/index.js";
+import { canonicalModel, charLength, type TierConfig, type TierTable } from "../subnet/index.js";
 import { MinerError } from "./errors.js";
 import type { ServedModel } from "./models.js";
 
@@ -7,39 +7,53 @@ export interface TierChoice {
   name: string;
   tier: TierConfig;
   served: ServedModel;
-}
-
-/** Characters as the subnet counts them (Python len(): code points, not UTF-16 units). */
-export function charLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
+  /** The bounds this request is held to: the tier's own, or its legacy ones for a request naming no tier. */
+  maxChars: number;
+  minTokens: number;
+  maxTokens: number;
 }
 
 /**
- * The legacy synapse does not name its tier, so when `requested` is absent the tier is the served one
- * that supports the model and has the smallest context limit the context fits in.
+ * Our validators name the tier. When `requested` is absent the tier is the served one that supports the
+ * model and has the smallest context limit the context fits in. A request from the subnet's own validators
+ * (v0.0.3: no tier, no format, `subnetValidator`) is held to each tier's `legacy` bounds. Model aliases
+ * (the subnet's `Condense-AI/...` id) resolve first.
  */
-export function selectTier(table: TierTable, servedTiers: readonly string[], models: readonly ServedModel[], context: string, targetModel: string, requested?: string): TierChoice {
-  const served = models.find((m) => m.target === targetModel);
-  if (!served) throw new MinerError("unsupported_model", `target model '${targetModel}' is not served (served: ${models.map((m) => m.target).join(", ")})`);
-  const length = charLength(context);
+export function selectTier(
+  table: TierTable,
+  servedTiers: readonly string[],
+  models: readonly ServedModel[],
+  context: string,
+  targetModel: string,
+  requested?: string,
+  subnetValidator = false,
+): TierChoice {
+  const model = canonicalModel(table, targetModel);
+  const served = models.find((m) => m.target === model);
+  if (!served) throw new MinerError("unsupported_model", `target model '${clip(targetModel)}' is not served (served: ${models.map((m) => m.target).join(", ")})`);
+  if (requested && !servedTiers.includes(requested)) throw new MinerError("unknown_tier", `tier '${clip(requested)}' is not served (served: ${servedTiers.join(", ")})`);
   const names = requested ? [requested] : [...servedTiers];
-  if (requested && !servedTiers.includes(requested)) throw new MinerError("unknown_tier", `tier '${requested}' is not served (served: ${servedTiers.join(", ")})`);
-  const withModel = names.map((n) => ({ name: n, tier: table.tiers[n]! })).filter((c) => c.tier && c.tier.supporting_models.includes(targetModel));
-  if (withModel.length === 0) throw new MinerError("unsupported_model", `target model '${targetModel}' is not supported by tier ${names.join("/")}`);
-  const fitting = withModel.filter((c) => length <= c.tier.max_context_length_in_chars).sort((a, b) => a.tier.max_context_length_in_chars - b.tier.max_context_length_in_chars);
-  const best = fitting[0];
-  if (!best) {
-    const max = Math.max(...withModel.map((c) => c.tier.max_context_length_in_chars));
-    throw new MinerError("context_too_long", `context of ${length} characters exceeds the tier limit of ${max}`);
-  }
-  return { ...best, served };
+  const withModel = names
+    .map((n) => ({ name: n, tier: table.tiers[n]! }))
+    .filter((c) => c.tier && c.tier.supporting_models.includes(model))
+    .map((c) => {
+      const legacy = requested === undefined && subnetValidator ? c.tier.legacy : undefined;
+      return {
+        ...c,
+        served,
+        maxChars: legacy?.max_context_length_in_chars ?? c.tier.max_context_length_in_chars,
+        minTokens: c.tier.min_condensed_tokens,
+        maxTokens: legacy?.max_condensed_tokens ?? c.tier.max_condensed_tokens,
+      };
+    });
+  if (withModel.length === 0) throw new MinerError("unsupported_model", `target model '${clip(targetModel)}' is not supported by tier ${names.join("/")}`);
+  const length = charLength(context);
+  const best = withModel.filter((c) => length <= c.maxChars).sort((a, b) => a.maxChars - b.maxChars)[0];
+  if (!best) throw new MinerError("context_too_long", `context of ${length} characters exceeds the tier limit of ${Math.max(...withModel.map((c) => c.maxChars))}`);
+  return best;
+}
+
+/** Echoed client strings stay short (they end up in a response header). */
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}...` : s;
 }

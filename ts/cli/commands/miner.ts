@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import { addOptions } from "../../config/options.js";
 import { ConfigError, resolveConfig } from "../../config/resolve.js";
 import { MINER_OPTIONS, MinerConfigSchema } from "../../miner/config.js";
+import { StartupError } from "../../neuron/errors.js";
 import { withAwsCredentialFallback } from "../../storage/config.js";
 
 export const command: CommandModule = {
@@ -20,13 +21,13 @@ export const command: CommandModule = {
       }
       throw e;
     }
-    const { startMiner, MinerStartError } = await import("../../miner/miner.js");
+    const { startMiner } = await import("../../miner/miner.js");
     let miner;
     try {
       miner = await startMiner(cfg);
     } catch (e) {
-      // Start-up refusals with a complete message: no stack trace needed.
-      if (e instanceof ConfigError || e instanceof MinerStartError || (e instanceof Error && ["WalletError", "StorageError", "ChainError", "WorkerStartError"].includes(e.name))) {
+      // Start-up refusals carry what to fix: no stack trace needed.
+      if (e instanceof ConfigError || e instanceof StartupError) {
         process.stderr.write(`error: ${e.message}\n`);
         process.exit(2);
       }

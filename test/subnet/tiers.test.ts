@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SEED_TIERS, TierConfigError, UnknownTierError, getTier, loadTierTable, parseTierTable } from "../../ts/tiers/index.js";
+import { SEED_TIERS, TierConfigError, UnknownTierError, getTier, loadTierTable, parseTierTable } from "../../ts/subnet/index.js";
 
 const repoFile = path.resolve(import.meta.dirname, "../../config/tiers.json");
 

@@ -1,7 +1,7 @@
 // Reads and validates a tier table file; every problem names the file and the field.
 import { readFileSync } from "node:fs";
-import { SEED_TIERS } from "./defaults.js";
-import { TierTableSchema, type TierConfig, type TierTable } from "./schema.js";
+import { SEED_TIERS } from "./tier-seed.js";
+import { TierTableSchema, type TierConfig, type TierTable } from "./tier-schema.js";
 
 export class TierConfigError extends Error {
   override readonly name = "TierConfigError";

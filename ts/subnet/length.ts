@@ -1,0 +1,15 @@
+// A context's length as the subnet measures it: Python's len(str), i.e. code points, not UTF-16 units.
+// A lone surrogate counts as one (Python keeps it as one code point too).
+
+export function charLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
