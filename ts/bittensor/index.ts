@@ -16,7 +16,7 @@ export {
   type SynapseClass,
   type TerminalInfo,
 } from "./synapse.js";
-export { TextCompressProtocol, Metadata, UtilDataType, TaskDataType, type TextCompressSynapse, type TextCompressValues, type MetadataSynapse, type CapacityMetadata } from "./protocols.js";
+export { TextCompressProtocol, Metadata, UtilDataType, TaskDataType, type TextCompressSynapse, type TextCompressValues, type MetadataSynapse } from "./protocols.js";
 export { HEADER, WIRE_VERSION, NONCE_WINDOW_VERSION, synapseHeaders, parseRequestHeaders, parseTerminalHeaders, headerValue, type HeaderSynapse, type IncomingHeaders } from "./headers.js";
 export {
   cryptoReady,

@@ -51,12 +51,8 @@ const textCompressFields = {
     positive_chunks: [],
   })),
   // --- condense fields (ignored by legacy peers) ---
-  /** Challenge the container answers; the container binds itself to it and to the miner hotkey. */
-  challenge_id: field(py.str(), ""),
   /** Container format at compressed_kv_url: "safetensors" (ours) or "npy" (legacy). Empty = legacy npy. */
   compressed_kv_format: field(py.str(), ""),
-  /** sha256 hex of the container bytes, so the validator can check the download. */
-  compressed_kv_sha256: field(py.str(), ""),
   /** Kept token count T of the container. */
   compressed_length: field(py.int(), 0),
   /** Compression algorithm the miner used (informational). */
@@ -72,17 +68,9 @@ export type TextCompressValues = ValuesOf<typeof textCompressFields>;
 export type TextCompressSynapse = Synapse<TextCompressValues>;
 
 const metadataFields = {
-  /** Subnet: `{"tier": "<tier>"}`. Ours adds `tiers` with a declared capacity per tier (see CapacityMetadata). */
+  /** Subnet: `{"tier": "<tier>"}`. Ours adds `tiers` with a declared capacity per tier (ts/subnet MinerMetadata). */
   metadata: field(py.dict(py.any()), {}),
 } as const;
 
 export const Metadata = defineSynapse({ name: "Metadata", fields: metadataFields });
 export type MetadataSynapse = Synapse<ValuesOf<typeof metadataFields>>;
-
-/** What a condense miner puts in `Metadata.metadata`; `tier` keeps legacy validators working. */
-export interface CapacityMetadata {
-  tier: string;
-  /** Requests per epoch the miner accepts per tier it serves. */
-  tiers?: Record<string, { capacity: number }>;
-  version?: string;
-}
