@@ -6,12 +6,22 @@ from typing import Callable
 import torch
 
 from .budget import kept_token_budget
+from .chunked import chunk_priority
+from .kvzap import kvzap_scores, load_kvzap
 from .kvzip import kvzip_scores
 from .prefill import CapturedPrefill, captured_prefill
 from .scorers import press_scores
+from .structure import TokenUnits, structured_priority, token_units
 from .topk import gather_layers, top_positions
-from .types import (ALGORITHMS, KV_SCORER_ALGORITHMS, KVZIP_ALGORITHMS, CompressParams, CompressResult,
-                    InvalidCompressArgument, UnsupportedAlgorithm)
+from .types import (ALGORITHMS, CAPTURE_ALGORITHMS, KV_SCORER_ALGORITHMS, KVZAP_ALGORITHMS, KVZIP_ALGORITHMS,
+                    CompressParams, CompressResult, InvalidCompressArgument, UnsupportedAlgorithm)
+
+# Structure-closed selections: (base scores, structured_priority options).
+STRUCTURED = {"kvzip_span": ("kvzip", {"neighbours": 1}),
+              "kvzip_shared_span": ("kvzip_shared", {"neighbours": 1}),
+              "kvzip_sentence": ("kvzip_shared", {"neighbours": 0, "sentences": True}),
+              "kvzap_span": ("kvzap", {"neighbours": 1})}
+CHUNKED = {"kvzip_chunkkv": "chunkkv", "kvzip_entropy_chunkkv": "entropy_chunkkv"}
 
 
 def tokenize_context(tokenizer, context: str, add_special_tokens: bool = False) -> torch.Tensor:
@@ -50,7 +60,7 @@ def compress(model, tokenizer, context: str | torch.Tensor, algorithm: str,
     if limit and T > limit:
         raise InvalidCompressArgument(f"context has {T} tokens, the model supports {limit} positions")
     kept = T if algorithm == "full" else kept_token_budget(T, p)
-    prefill = captured_prefill(model, ids, capture=algorithm in KV_SCORER_ALGORITHMS)
+    prefill = captured_prefill(model, ids, capture=algorithm in CAPTURE_ALGORITHMS)
     if check is not None:
         check()
     return select_from_prefill(model, tokenizer, prefill, algorithm, p, kept=kept, check=check)
@@ -64,8 +74,34 @@ def algorithm_scores(model, tokenizer, prefill: CapturedPrefill, algorithm: str,
     if algorithm in KVZIP_ALGORITHMS:
         scores = kvzip_scores(model, tokenizer, prefill, sink_tokens=params.sink_tokens,
                               chunk_size=params.kvzip_chunk_size, check=check)
-        return shared_token_scores(scores) if algorithm == "kvzip_shared" else scores
+        return derived_priority(scores, algorithm, tokenizer, prefill.input_ids, kept, params.sink_tokens)
+    if algorithm in KVZAP_ALGORITHMS:
+        scores = kvzap_scores(model, prefill, load_kvzap(params.checkpoint), params.sink_tokens)
+        return derived_priority(scores, algorithm, tokenizer, prefill.input_ids, kept, params.sink_tokens)
     raise UnsupportedAlgorithm(f"{algorithm} is not a KV scoring algorithm")
+
+
+def derived_priority(base: torch.Tensor, algorithm: str, tokenizer, ids: torch.Tensor | None, kept: int,
+                     sink_tokens: int, units: TokenUnits | None = None) -> torch.Tensor:
+    """Keep-priorities `[L, H, T]` of a KVzip- or KVzap-family `algorithm` from its per-head base scores
+    (`kvzip_scores` / `kvzap_scores`); the benchmark computes the base once and derives every variant."""
+    if algorithm in ("kvzip", "kvzap"):
+        return base
+    if algorithm == "kvzip_shared":
+        return shared_token_scores(base)
+    if algorithm in CHUNKED:
+        return chunk_priority(base, kept, CHUNKED[algorithm])
+    if algorithm in STRUCTURED:
+        source, options = STRUCTURED[algorithm]
+        scores = shared_token_scores(base) if source == "kvzip_shared" else base
+        if units is None:
+            if ids is None:
+                raise InvalidCompressArgument(f"{algorithm} needs the context token ids")
+            units = token_units(tokenizer, ids)
+        prio = structured_priority(scores[:1, :1] if source == "kvzip_shared" else scores, units, kept,
+                                   pinned=sink_tokens, **options)
+        return prio.expand_as(base) if source == "kvzip_shared" else prio
+    raise UnsupportedAlgorithm(f"{algorithm} is not a KVzip/KVzap-family algorithm")
 
 
 def shared_token_scores(scores: torch.Tensor) -> torch.Tensor:

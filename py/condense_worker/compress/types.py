@@ -12,8 +12,16 @@ from ..errors import UnsupportedAlgorithm as _UnsupportedAlgorithm
 # Algorithms `compress` accepts. "kv" algorithms return per-layer key/value tensors with the same kept
 # count in every layer and head (a rectangular cache that serialises as one plain tensor per layer).
 KV_SCORER_ALGORITHMS = ("knorm", "snapkv", "expected_attention", "tova", "streaming_llm")
-KVZIP_ALGORITHMS = ("kvzip", "kvzip_shared")
-ALGORITHMS = ("full", *KV_SCORER_ALGORITHMS, *KVZIP_ALGORITHMS, "soft_token", "activation_beacon")
+# KVzip's reconstruction scores, selected per head, shared, structure-closed (structure.py) or chunked by
+# kvpress's ChunkKV / EntropyGatedChunkKV (chunked.py).
+KVZIP_ALGORITHMS = ("kvzip", "kvzip_shared", "kvzip_span", "kvzip_shared_span", "kvzip_sentence",
+                    "kvzip_chunkkv", "kvzip_entropy_chunkkv")
+# KVzap: kvpress's KVzapPress with a locally fitted surrogate (`params.checkpoint`), plain or structure-closed.
+KVZAP_ALGORITHMS = ("kvzap", "kvzap_span")
+# Algorithms whose prefill must keep the attention inputs.
+CAPTURE_ALGORITHMS = (*KV_SCORER_ALGORITHMS, *KVZAP_ALGORITHMS)
+ALGORITHMS = ("full", *KV_SCORER_ALGORITHMS, *KVZIP_ALGORITHMS, *KVZAP_ALGORITHMS, "soft_token",
+              "activation_beacon")
 
 
 class CompressError(WorkerError):
@@ -45,7 +53,7 @@ class CompressParams:
     min_tokens: int = 0           # tier bounds on the kept count; 0 = unbounded
     max_tokens: int = 0
     sink_tokens: int = 4          # streaming_llm / kvzip / expected_attention: always-kept first tokens
-    checkpoint: str = ""          # soft_token / activation_beacon: local directory
+    checkpoint: str = ""          # soft_token / activation_beacon / kvzap: local directory
     num_soft_tokens: int = 0      # soft_token: 0 = the checkpoint's own N
     seed: int = 0                 # soft_token random-init condenser
     window_size: int = 64         # snapkv observation window (queries at the end of the context)

@@ -126,3 +126,92 @@ def counting(rng: random.Random) -> Plan:
 
 BUILDERS = {"needle_single": needle_single, "needle_multikey": needle_multikey, "kv_retrieval": kv_retrieval,
             "variable_tracking": variable_tracking, "counting": counting}
+
+
+# --- Widened kinds (the quality benchmark's harder set; not in KINDS, so the validator's challenge kinds
+# stay as they are). Each picks one of several phrasings, so a press cannot key on one sentence shape.
+_CODENAMES = ("Orion", "Juniper", "Kestrel", "Marlow", "Quillon", "Tamsin", "Vesper", "Wexford", "Yarrow",
+              "Zephyr", "Bramble", "Calloway", "Dunmore", "Everly", "Fenwick", "Galloway", "Hollis", "Ingram")
+_PEOPLE = ("Alice Moreau", "Bruno Keller", "Chiara Valli", "Dmitri Orlov", "Elena Sousa", "Farid Haddad",
+           "Greta Lindqvist", "Hiro Tanaka", "Isla Brennan", "Jonas Weber", "Kavya Rao", "Lucas Pereira")
+
+# (fact, question, answer prefix) with {k} the key and {v} the value.
+_FACT_PHRASINGS = (
+    ("The access code for the {k} vault is {v}.", "What is the access code for the {k} vault?",
+     "The access code for the {k} vault is"),
+    ("Shipment {k} was logged with tracking number {v}.", "What tracking number was shipment {k} logged with?",
+     "Shipment {k} was logged with tracking number"),
+    ("For the record, the {k} account holds exactly {v} credits.", "How many credits does the {k} account hold?",
+     "The {k} account holds"),
+)
+_HOP_PHRASINGS = (
+    ("{p} leads the {k} project.", "The badge number of {p} is {v}.",
+     "What is the badge number of the person who leads the {k} project?",
+     "The badge number of the person who leads the {k} project is"),
+    ("The {k} expedition is run by {p}.", "{p} can be reached on extension {v}.",
+     "Which extension reaches the person who runs the {k} expedition?",
+     "The extension of the person who runs the {k} expedition is"),
+)
+_NUMBER_ONLY = " Answer with the number only."
+
+
+def _value(rng: random.Random, used: set[str]) -> str:
+    return _number(rng, used, rng.randint(5, 8))
+
+
+def _fact_plan(rng: random.Random, n_facts: int, keys: list[str]) -> Plan:
+    fact, question, prefix = rng.choice(_FACT_PHRASINGS)
+    vals: set[str] = set()
+    pairs = [(k, _value(rng, vals)) for k in keys[:n_facts]]
+    inserts = tuple((rng.uniform(0.05, 0.95), fact.format(k=k, v=v)) for k, v in pairs)
+    key, value = pairs[0]  # the asked one is drawn first; its depth is as random as the others'
+    return Plan(inserts=inserts, question=question.format(k=key) + _NUMBER_ONLY, answers=(value,),
+                answer_type="number", answer_prefix=prefix.format(k=key))
+
+
+def single_fact(rng: random.Random) -> Plan:
+    return _fact_plan(rng, 1, rng.sample(_CODENAMES, 1))
+
+
+def needle_decoys(rng: random.Random, n_facts: int = 4) -> Plan:
+    """The asked fact and n-1 decoys of the same phrasing with other keys and other numbers."""
+    return _fact_plan(rng, n_facts, rng.sample(_CODENAMES, n_facts))
+
+
+def lookalike_keys(rng: random.Random, n_facts: int = 4) -> Plan:
+    """Keys that differ from the asked one in a single letter (e.g. ZQMRT / ZQMRX / ZQNRT)."""
+    letters = "BCDFGHJKLMNPQRSTVWXZ"
+    base = "".join(rng.choice(letters) for _ in range(5))
+    keys = [base]
+    while len(keys) < n_facts:
+        i = rng.randrange(5)
+        cand = base[:i] + rng.choice(letters.replace(base[i], "")) + base[i + 1:]
+        if cand not in keys:
+            keys.append(cand)
+    return _fact_plan(rng, n_facts, keys)
+
+
+def two_hop(rng: random.Random, n_chains: int = 2) -> Plan:
+    """Key -> person in one sentence, person -> number in another, far apart; a second chain as decoy."""
+    link, fact, question, prefix = rng.choice(_HOP_PHRASINGS)
+    keys = rng.sample(_CODENAMES, n_chains)
+    people = rng.sample(_PEOPLE, n_chains)
+    vals: set[str] = set()
+    inserts = []
+    answer = ""
+    for c, (k, p) in enumerate(zip(keys, people)):
+        v = _value(rng, vals)
+        a, b = sorted((rng.uniform(0.05, 0.95), rng.uniform(0.05, 0.95)))
+        first, second = (link.format(p=p, k=k), fact.format(p=p, v=v))
+        if rng.random() < 0.5:  # either hop may come first in the text
+            first, second = second, first
+        inserts += [(a, first), (b, second)]
+        if c == 0:
+            answer = v
+    return Plan(inserts=tuple(inserts), question=question.format(k=keys[0]) + _NUMBER_ONLY, answers=(answer,),
+                answer_type="number", answer_prefix=prefix.format(k=keys[0]))
+
+
+WIDENED_BUILDERS = {"single_fact": single_fact, "needle_decoys": needle_decoys, "lookalike_keys": lookalike_keys,
+                    "two_hop": two_hop}
+WIDENED_KINDS = tuple(WIDENED_BUILDERS)
