@@ -70,6 +70,8 @@ describe("AxonInfo", () => {
     expect(isChainValidIp(ipToInt("::1").value, 6)).toBe(false);
     expect(isChainValidIp(ipToInt("10.0.0.1").value, 4)).toBe(true);
     expect(isChainValidIp(1n, 5)).toBe(false);
+    expect(isChainValidIp(0n, 4)).toBe(false);
+    expect(isChainValidIp(0n, 6)).toBe(false);
     expect(() => ipToInt("1.2.3")).toThrow(ChainError);
   });
 });
@@ -138,6 +140,7 @@ describe("selective metagraph", () => {
       maxAllowedValidators: e.max_validators,
       commitRevealEnabled: e.commit_reveal_weights_enabled,
       revealPeriodEpochs: e.commit_reveal_period,
+      commitRevealVersion: 4,
       stakeThreshold: 1000n,
       burn: BigInt(e.burn as string),
       registrationAllowed: e.registration_allowed,

@@ -8,6 +8,8 @@ import { DevChain } from "../../ts/chain/devchain.js";
 import { ChainError, PALLET_ERRORS } from "../../ts/chain/errors.js";
 import { ipToInt } from "../../ts/chain/axon-ip.js";
 import type { WeightCommit } from "../../ts/chain/types.js";
+import type { TimelockedRevealEvent } from "../../ts/chain/devchain.js";
+import { encodeTimelockPayload, firstRevealBlock, timelockEncrypt } from "../../ts/chain/timelock.js";
 
 const seen = new Set<string>();
 
@@ -107,6 +109,15 @@ describe("serve_axon", () => {
     local.createSubnet(NET);
     local.registerHotkey(NET, k.m1.address, k.cold.address);
     expect(await local.serveAxon(k.m1, { netuid: NET, ip: "127.0.0.1", port: 8091 })).not.toBeNull();
+  });
+  it("InvalidIpAddress for the unspecified address 0.0.0.0 / :: (subtensor refuses ip 0 for either type)", async () => {
+    await expectCode(() => chain.serveAxon(k.m1, { netuid: NET, ip: "0.0.0.0", port: 8091 }), "InvalidIpAddress");
+    await expectCode(() => chain.serveAxon(k.m1, { netuid: NET, ip: "::", port: 8091 }), "InvalidIpAddress");
+    await expectCode(() => chain.serveAxonRaw(k.m1.address, { netuid: NET, version: 0, ip: 0n, port: 8091, ipType: 6, protocol: 4 }), "InvalidIpAddress");
+    const local = new DevChain({ allowLoopback: true });
+    local.createSubnet(NET);
+    local.registerHotkey(NET, k.m1.address, k.cold.address);
+    await expectCode(() => local.serveAxon(k.m1, { netuid: NET, ip: "0.0.0.0", port: 8091 }), "InvalidIpAddress");
   });
   it("InvalidPort", () =>
     expectCode(() => chain.serveAxonRaw(k.m1.address, { netuid: NET, version: 0, ip: ipToInt("10.1.1.1").value, port: 0, ipType: 4, protocol: 4 }), "InvalidPort"));
@@ -258,12 +269,18 @@ describe("epochs, incentives and the clock", () => {
     chain.runEpoch(NET);
     expect((await chain.metagraph(NET)).validatorPermits).toEqual([false, false, true]);
   });
-  it("runs the epoch at the tempo boundary when blocks advance", () => {
+  it("runs the epoch every tempo blocks after the last one (stateful schedule), and at PendingEpochAt", () => {
     const epochs: number[] = [];
     chain.on("epoch", (_n: number, block: number) => epochs.push(block));
+    const s0 = chain.epochSchedule(NET);
     chain.advance(22);
-    expect(epochs.length).toBe(2);
-    for (const b of epochs) expect((b + NET + 1) % 11).toBe(0);
+    // Created at block 1000 with tempo 10: epochs at 1010 and 1020, the index counts them.
+    expect(epochs).toEqual([s0.lastEpochBlock + 10, s0.lastEpochBlock + 20]);
+    expect(chain.epochSchedule(NET)).toMatchObject({ lastEpochBlock: 1020, subnetEpochIndex: s0.subnetEpochIndex + 2, blocksSinceLastStep: 2 });
+    chain.scheduleEpoch(NET, 1024);
+    chain.advance(3);
+    expect(epochs.at(-1)).toBe(1024);
+    expect(chain.epochSchedule(NET)).toMatchObject({ lastEpochBlock: 1024, pendingEpochAt: 0 });
   });
   it("advances on a timer when started, and stops", async () => {
     vi.useFakeTimers();
@@ -290,6 +307,115 @@ describe("epochs, incentives and the clock", () => {
   it("reports hyperparameters", async () => {
     const h = await chain.hyperparameters(NET);
     expect(h).toMatchObject({ netuid: NET, tempo: 10, subnetworkN: 3, weightsRateLimit: 5, servingRateLimit: 3, commitRevealEnabled: false });
+  });
+});
+
+describe("timelocked commits (CRv4)", () => {
+  const NOW = 1_800_000_000_000; // a wall clock that moves 12 s per block: reveal rounds are reproducible
+  let tl: DevChain;
+  let reveals: TimelockedRevealEvent[];
+  beforeEach(() => {
+    let head = 1000;
+    tl = new DevChain({ startBlock: 1000, now: () => NOW + (head - 1000) * 12_000 });
+    tl.on("block", (b: number) => (head = b));
+    tl.createSubnet(NET, { tempo: 10, weightsRateLimit: 5, immunityPeriod: 50, commitRevealEnabled: true });
+    tl.registerHotkey(NET, k.val.address, k.cold.address);
+    tl.registerHotkey(NET, k.m1.address, k.cold.address);
+    tl.registerHotkey(NET, k.m2.address, k.cold.address);
+    tl.addStake(NET, k.val.address, 1_000_000_000_000n);
+    tl.runEpoch(NET);
+    tl.advance(3);
+    reveals = [];
+    tl.on("timelocked-reveal", (e: TimelockedRevealEvent) => reveals.push(e));
+  });
+  const params = { netuid: NET, uids: [1, 2], weights: [1, 3], versionKey: 0 };
+  /** Advance to the first reveal block of a commit sent now, without running it. */
+  const toRevealBlock = () => {
+    const at = firstRevealBlock(tl.epochSchedule(NET), 1);
+    tl.advance(at - 1 - tl.epochSchedule(NET).currentBlock);
+    return at;
+  };
+
+  it("reveals in the reveal epoch only once the pulse for its round arrives, and applies the weights", async () => {
+    const c = await tl.commitTimelockedWeights(k.val, params);
+    expect(c).toMatchObject({ uids: [1, 2], values: [21845, 65535], commitRevealVersion: 4 });
+    expect(c.bytes).toBeLessThanOrEqual(5000);
+    tl.drandPulse(c.revealRound); // pulse already there, but the reveal epoch has not come
+    const at = toRevealBlock();
+    expect(tl.weightsOf(NET, 0)).toEqual([]);
+    tl.advance(1);
+    expect(await tl.currentBlock()).toBe(at);
+    expect(reveals).toEqual([{ netuid: NET, hotkey: k.val.address, revealRound: c.revealRound, block: at, outcome: "revealed" }]);
+    expect(tl.weightsOf(NET, 0)).toEqual([[1, 21845], [2, 65535]]);
+  });
+  it("waits for a late pulse within the reveal epoch, and drops the commit when the epoch ends without it", async () => {
+    const c = await tl.commitTimelockedWeights(k.val, params);
+    toRevealBlock();
+    tl.advance(3);
+    expect(tl.weightsOf(NET, 0)).toEqual([]);
+    tl.drandPulse(c.revealRound - 1); // not yet its round
+    tl.advance(1);
+    expect(reveals).toEqual([]);
+    tl.drandPulse(c.revealRound);
+    tl.advance(1);
+    expect(reveals.map((r) => r.outcome)).toEqual(["revealed"]);
+
+    tl.advance(5); // the reveal set last_update: respect the rate limit
+    const late = await tl.commitTimelockedWeights(k.val, { ...params, weights: [1, 1] });
+    tl.advance(30); // three epochs: its reveal epoch passes with no pulse
+    expect(reveals.map((r) => r.outcome)).toEqual(["revealed", "Expired"]);
+    expect(late.revealRound).toBeGreaterThan(tl.latestDrandRound);
+    expect(tl.weightsOf(NET, 0)).toEqual([[1, 21845], [2, 65535]]);
+  });
+  it("runs the weight checks at reveal: an unknown uid is dropped with the chain's error", async () => {
+    const c = await tl.commitTimelockedWeights(k.val, { ...params, uids: [1, 9] });
+    tl.drandPulse(c.revealRound);
+    toRevealBlock();
+    tl.advance(1);
+    expect(reveals.map((r) => r.outcome)).toEqual(["UidVecContainInvalidOne"]);
+    expect(tl.weightsOf(NET, 0)).toEqual([]);
+  });
+  it("drops a commit whose payload names another hotkey, and one it cannot decrypt", async () => {
+    const round = 600_000_000;
+    const foreign = await timelockEncrypt(encodeTimelockPayload({ hotkey: k.m1.address, uids: [2], values: [65535], versionKey: 0 }), round, tl.beacon.publicKeyHex);
+    tl.commitTimelockedRaw(k.val.address, { netuid: NET, commit: foreign, revealRound: round, commitRevealVersion: 4 });
+    tl.advance(5);
+    const quicknet = await timelockEncrypt(encodeTimelockPayload({ hotkey: k.val.address, uids: [2], values: [65535], versionKey: 0 }), round);
+    tl.commitTimelockedRaw(k.val.address, { netuid: NET, commit: quicknet, revealRound: round, commitRevealVersion: 4 });
+    tl.drandPulse(round);
+    tl.advance(25);
+    expect(reveals.map((r) => r.outcome).sort()).toEqual(["DecryptFailed", "HotkeyMismatch"]);
+    expect(tl.weightsOf(NET, 0)).toEqual([]);
+  });
+  it("refuses what the chain refuses: size, a round already past, version, disabled, unregistered, rate limit, too many", async () => {
+    const ok = { netuid: NET, commit: new Uint8Array(295), revealRound: 1000, commitRevealVersion: 4 };
+    await expectCode(() => tl.commitTimelockedRaw(k.val.address, { ...ok, commit: new Uint8Array(5001) }), "CommitTooLarge");
+    tl.drandPulse(2000);
+    await expectCode(() => tl.commitTimelockedRaw(k.val.address, ok), "InvalidRevealRound");
+    const fresh = { ...ok, revealRound: 2000 };
+    await expectCode(() => tl.commitTimelockedRaw(k.val.address, { ...fresh, commitRevealVersion: 3 }), "IncorrectCommitRevealVersion");
+    await expectCode(() => tl.commitTimelockedRaw(k.stranger.address, fresh), "HotKeyNotRegisteredInSubNet");
+    tl.commitTimelockedRaw(k.val.address, fresh);
+    await expectCode(() => tl.commitTimelockedRaw(k.val.address, fresh), "CommittingWeightsTooFast");
+    tl.setSubnetParams(NET, { weightsRateLimit: 0, revealPeriodEpochs: 100 });
+    for (let i = 0; i < 9; i++) tl.commitTimelockedRaw(k.val.address, fresh);
+    await expectCode(() => tl.commitTimelockedRaw(k.val.address, fresh), "TooManyUnrevealedCommits");
+    tl.setSubnetParams(NET, { commitRevealEnabled: false });
+    await expectCode(() => tl.commitTimelockedRaw(k.m1.address, fresh), "CommitRevealDisabled");
+    // Our own builder refuses an oversized commit before sending anything.
+    tl.setSubnetParams(NET, { commitRevealEnabled: true, revealPeriodEpochs: 1 });
+    const many = Array.from({ length: 2600 }, (_, i) => i);
+    await expectCode(() => tl.commitTimelockedWeights(k.m2, { netuid: NET, uids: many, weights: many.map(() => 1), versionKey: 0 }), "CommitTooLarge");
+  });
+  it("submitWeights picks set, timelocked or hash commits from the hyperparameters", async () => {
+    tl.setSubnetParams(NET, { commitRevealEnabled: false });
+    expect((await tl.submitWeights(k.val, params)).mode).toBe("set");
+    tl.advance(5);
+    tl.setSubnetParams(NET, { commitRevealEnabled: true });
+    expect((await tl.submitWeights(k.val, params)).mode).toBe("timelocked");
+    tl.advance(5);
+    tl.setSubnetParams(NET, { commitRevealVersion: 2 });
+    expect((await tl.submitWeights(k.val, params)).mode).toBe("commit");
   });
 });
 

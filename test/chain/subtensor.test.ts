@@ -13,6 +13,7 @@ import { ipToInt } from "../../ts/chain/axon-ip.js";
 import { FakeSubtensorProvider, subtensorEvent } from "./fixtures/fake-provider.js";
 import { defaultExtensions, FIXTURE_TYPE_IDS as T } from "./fixtures/metadata.js";
 import { loadGolden } from "./golden.js";
+import { revealRound } from "../../ts/chain/timelock.js";
 
 interface G {
   selective_args: { hex: string };
@@ -165,6 +166,44 @@ describe("SubtensorChain writes", () => {
     await chain.revealWeights(hot, c);
     expect(p.submitted[1]!.method.method).toBe("revealWeights");
     expect(p.submitted[1]!.method.toJSON()).toMatchObject({ args: { uids: [0, 2], values: [32768, 65535], salt: [1, 2, 3], version_key: 7 } });
+  });
+  it("timelocked commit: reads the epoch schedule at one pinned block and sends the chain's commit-reveal version", async () => {
+    const p = withReads(new FakeSubtensorProvider());
+    const u64 = (n: number) => u8aToHex(new Uint8Array(new BigUint64Array([BigInt(n)]).buffer));
+    const twox = (item: string) => u8aToHex(u8aConcat(xxhashAsU8a("SubtensorModule", 128), xxhashAsU8a(item, 128), xxhashAsU8a(new Uint8Array([47, 0]), 64), new Uint8Array([47, 0])));
+    // Head 0x1234 = 4660, last epoch at 4500 with tempo 360: next epochs fire at 4860 and 5220.
+    p.storage.set(storageKey("LastEpochBlock", 47), u64(4500));
+    p.storage.set(storageKey("SubnetEpochIndex", 47), u64(12));
+    p.storage.set(storageKey("BlocksSinceLastStep", 47), u64(160));
+    p.storage.set(storageKey("Tempo", 47), "0x6801");
+    p.storage.set(twox("RevealPeriodEpochs"), u64(2));
+    p.storage.set(storageKey("CommitRevealWeightsVersion"), "0x0500");
+    const chain = await connect(p);
+    expect((await chain.hyperparameters(47)).commitRevealVersion).toBe(5);
+    const before = Date.now();
+    const c = await chain.commitTimelockedWeights(hot, { netuid: 47, uids: [1, 2], weights: [1, 6], versionKey: 40100 });
+    const after = Date.now();
+    const schedule = { lastEpochBlock: 4500, pendingEpochAt: 0, subnetEpochIndex: 12, tempo: 360, blocksSinceLastStep: 160, currentBlock: 0x1234 };
+    expect(c.revealRound).toBeGreaterThanOrEqual(revealRound(schedule, 2, 12_000, before));
+    expect(c.revealRound).toBeLessThanOrEqual(revealRound(schedule, 2, 12_000, after));
+    expect(c).toMatchObject({ uids: [1, 2], values: [10922, 65535], commitRevealVersion: 5, bytes: 295 });
+    const ext = p.submitted[0]!;
+    expect(ext.method.method).toBe("commitTimelockedMechanismWeights");
+    const args = ext.method.toJSON() as { args: Record<string, unknown> };
+    expect(args.args).toMatchObject({ netuid: 47, mecid: 0, reveal_round: c.revealRound, commit_reveal_version: 5 });
+    expect(((args.args.commit as string).length - 2) / 2).toBe(295);
+    // Every schedule read names the same block hash.
+    const pallet = u8aToHex(xxhashAsU8a("SubtensorModule", 128));
+    const reads = p.calls.filter((x) => x.method === "state_getStorage" && x.params.length === 2 && String(x.params[0]).startsWith(pallet));
+    expect(reads.length).toBe(7);
+    expect(new Set(reads.map((x) => x.params[1])).size).toBe(1);
+  });
+  it("submitWeights on a subnet with commit-reveal on (the golden hyperparameters) sends a timelocked commit", async () => {
+    const p = withReads(new FakeSubtensorProvider());
+    const chain = await connect(p);
+    const s = await chain.submitWeights(hot, { netuid: 47, uids: [1], weights: [1], versionKey: 40100 });
+    expect(s.mode).toBe("timelocked");
+    expect(p.submitted.map((x) => x.method.method)).toEqual(["commitTimelockedMechanismWeights"]);
   });
   it("burned_register is signed by the coldkey and returns the new uid", async () => {
     const p = new FakeSubtensorProvider();

@@ -14,9 +14,9 @@ beforeAll(async () => {
   [val, miner, cold] = ["//V", "//M", "//C"].map((u) => ring.addFromUri(u)) as [KeyringPair, KeyringPair, KeyringPair];
 });
 
-function chainWith(commitRevealEnabled: boolean): DevChain {
+function chainWith(commitRevealEnabled: boolean, commitRevealVersion = 4): DevChain {
   const c = new DevChain();
-  c.createSubnet(3, { tempo: 10, weightsRateLimit: 0, commitRevealEnabled });
+  c.createSubnet(3, { tempo: 10, weightsRateLimit: 0, commitRevealEnabled, commitRevealVersion });
   c.registerHotkey(3, val.address, cold.address);
   c.registerHotkey(3, miner.address, cold.address);
   c.addStake(3, val.address, 10n ** 12n);
@@ -36,8 +36,19 @@ describe("submitWeights / revealPending", () => {
     expect(s.mode).toBe("set");
     expect(c.weightsOf(3, 0)).toEqual([[1, 65535]]);
   });
-  it("commits when commit-reveal is on, keeps the commit until its window, then reveals", async () => {
+  it("sends a timelocked commit when commit-reveal is on at version 4 (the chain default); the chain reveals it", async () => {
     const c = chainWith(true);
+    const s = await c.submitWeights(val, { netuid: 3, uids: [1], weights: [1], versionKey: 0 });
+    if (s.mode !== "timelocked") throw new Error(`expected a timelocked commit, got ${s.mode}`);
+    expect(s.commit).toMatchObject({ netuid: 3, uids: [1], values: [65535], commitRevealVersion: 4 });
+    expect(c.weightsOf(3, 0)).toEqual([]);
+    nextEpoch(c);
+    c.drandPulse(s.commit.revealRound);
+    c.advance(1);
+    expect(c.weightsOf(3, 0)).toEqual([[1, 65535]]);
+  });
+  it("hash-commits when the chain's commit-reveal version is below 3, keeps the commit until its window, then reveals", async () => {
+    const c = chainWith(true, 2);
     const s = await submitWeights(c, val, { netuid: 3, uids: [1], weights: [1], versionKey: 0 });
     if (s.mode !== "commit") throw new Error("expected a commit");
     const early = await revealPending(c, val, [s.commit]);
@@ -48,7 +59,7 @@ describe("submitWeights / revealPending", () => {
     expect(c.weightsOf(3, 0)).toEqual([[1, 65535]]);
   });
   it("drops commits that can no longer be revealed", async () => {
-    const c = chainWith(true);
+    const c = chainWith(true, 2);
     const s = await submitWeights(c, val, { netuid: 3, uids: [1], weights: [1], versionKey: 0 });
     if (s.mode !== "commit") throw new Error("expected a commit");
     nextEpoch(c);

@@ -38,8 +38,12 @@ export function intToIp(value: bigint): { ip: string; ipType: 4 | 6 } {
   return { ip: groups.join(":"), ipType: 6 };
 }
 
-/** The chain's serve_axon IP rule (InvalidIpAddress): v4 < 2^32-1 and not 127.0.0.1; v6 not ::1, not all-ones. */
+/**
+ * The chain's serve_axon IP rule (InvalidIpAddress): never 0 (0.0.0.0 / ::); v4 < 2^32-1 and not 127.0.0.1;
+ * v6 not ::1, not all-ones.
+ */
 export function isChainValidIp(value: bigint, ipType: number): boolean {
+  if (value === 0n) return false;
   if (ipType === 4) return value < 0xffffffffn && value !== 0x7f000001n;
   if (ipType === 6) return value !== 1n && value !== (1n << 128n) - 1n;
   return false;

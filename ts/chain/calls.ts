@@ -2,6 +2,7 @@
 // decorated offline from metadata (tests). Prefers the mechanism-aware variants when the runtime has them,
 // as SDK 10 does; falls back to the legacy calls for mechanism 0.
 import { decodeAddress } from "@polkadot/util-crypto";
+import { u8aToHex } from "@polkadot/util";
 import { ChainError } from "./errors.js";
 import { ipToInt } from "./axon-ip.js";
 
@@ -48,6 +49,27 @@ export function revealWeightsCall<T>(
   const args = [u16s("uids", a.uids), u16s("values", a.values), u16s("salt", a.salt), a.versionKey];
   if (a.mecid !== 0 || !s.revealWeights) return pick(s, "revealMechanismWeights")(a.netuid, a.mecid, ...args);
   return pick(s, "revealWeights")(a.netuid, ...args);
+}
+
+/**
+ * commit_timelocked_mechanism_weights (118), as the SDK sends it; commit_timelocked_weights (113) for
+ * mechanism 0 on a runtime without mechanisms.
+ */
+export function commitTimelockedCall<T>(
+  s: CallSection<T>,
+  a: { netuid: number; mecid: number; commit: Uint8Array; revealRound: number; commitRevealVersion: number },
+): T {
+  if (!Number.isSafeInteger(a.revealRound) || a.revealRound < 1) throw new ChainError("input", "InvalidRevealRound", `round ${a.revealRound}`);
+  if (!Number.isInteger(a.commitRevealVersion) || a.commitRevealVersion < 0 || a.commitRevealVersion > 65535) {
+    throw new ChainError("input", "InvalidU16", `commit_reveal_version ${a.commitRevealVersion}`);
+  }
+  // As hex: @polkadot/types reads a Uint8Array given for a Bytes argument as already length-prefixed.
+  const commit = u8aToHex(a.commit);
+  if (s.commitTimelockedMechanismWeights) {
+    return pick(s, "commitTimelockedMechanismWeights")(a.netuid, a.mecid, commit, a.revealRound, a.commitRevealVersion);
+  }
+  if (a.mecid !== 0) throw new ChainError("module", "MechanismDoesNotExist", "runtime has no commit_timelocked_mechanism_weights");
+  return pick(s, "commitTimelockedWeights")(a.netuid, commit, a.revealRound, a.commitRevealVersion);
 }
 
 export function serveAxonCall<T>(

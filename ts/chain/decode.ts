@@ -135,7 +135,7 @@ export function decodeNeuronsLite(registry: Registry, bytes: Uint8Array, netuid:
 }
 
 /** Option<SelectiveMetagraph> asked for HYPERPARAM_INDEXES -> Hyperparameters. */
-export function decodeHyperparameters(registry: Registry, bytes: Uint8Array, stakeThreshold: bigint): Hyperparameters {
+export function decodeHyperparameters(registry: Registry, bytes: Uint8Array, stakeThreshold: bigint, commitRevealVersion = 4): Hyperparameters {
   const m = selective(registry, bytes);
   const need = (k: string) => {
     if (m[k] === null || m[k] === undefined) bad(`hyperparameter ${k} missing from the selective metagraph`);
@@ -155,6 +155,7 @@ export function decodeHyperparameters(registry: Registry, bytes: Uint8Array, sta
     maxAllowedValidators: num(need("max_validators"), "max_validators"),
     commitRevealEnabled: Boolean(need("commit_reveal_weights_enabled")),
     revealPeriodEpochs: num(need("commit_reveal_period"), "commit_reveal_period"),
+    commitRevealVersion,
     stakeThreshold,
     burn: big(need("burn"), "burn"),
     registrationAllowed: Boolean(need("registration_allowed")),
@@ -171,6 +172,13 @@ export function storagePrefix(item: string): Uint8Array {
 /** Plain storage value key, e.g. StakeThreshold. */
 export function plainStorageKey(item: string): string {
   return u8aToHex(storagePrefix(item));
+}
+
+/** Key of a map keyed by netuid alone, e.g. Tempo (Identity) or RevealPeriodEpochs (Twox64Concat). */
+export function netuidMapStorageKey(registry: Registry, item: string, netuid: number, hasher: "Identity" | "Twox64Concat"): string {
+  const key = registry.createType("u16", netuid).toU8a();
+  const hashed = hasher === "Identity" ? key : u8aConcat(xxhashAsU8a(key, 64), key);
+  return u8aToHex(u8aConcat(storagePrefix(item), hashed));
 }
 
 /** Key of a (NetUid Identity, hotkey Blake2_128Concat) map such as Uids or Axons. */

@@ -1,12 +1,28 @@
 // In-memory chain for tests and `condense localnet`. It enforces subtensor's rules for the calls we send
 // (same checks, same order, same error names; see docs/chain.md) and runs a simple stake-weighted epoch so a
-// local network shows incentives. Blocks advance manually (advance) or on a timer (start).
+// local network shows incentives. Blocks advance manually (advance) or on a timer (start). Epochs follow
+// subtensor's stateful schedule (LastEpochBlock, PendingEpochAt, SubnetEpochIndex); timelocked commits are
+// encrypted to a local drand stand-in (LocalBeacon) and revealed in their reveal epoch once its pulse arrives.
 import { EventEmitter } from "node:events";
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { ChainError, type PalletErrorName } from "./errors.js";
 import { convertWeightsForEmit, U16_MAX } from "./weights.js";
 import { commitHash, netuidStorageIndex, randomSalt } from "./commit.js";
 import { intToIp, ipToInt, isChainValidIp } from "./axon-ip.js";
+import { submitWeights } from "./weight-setter.js";
+import {
+  LocalBeacon,
+  MAX_TIMELOCKED_COMMIT_BYTES,
+  decodeTimelockPayload,
+  epochIndexAt,
+  revealRound,
+  roundAt,
+  stepSchedule,
+  timelockDecrypt,
+  timelockEncrypt,
+  encodeTimelockPayload,
+  type EpochSchedule,
+} from "./timelock.js";
 import type {
   AxonInfo,
   BurnedRegisterParams,
@@ -17,8 +33,10 @@ import type {
   RegisterResult,
   ServeAxonParams,
   SetWeightsParams,
+  TimelockedCommit,
   TxResult,
   WeightCommit,
+  WeightSubmission,
 } from "./types.js";
 
 /** The chain's rule parameters (what `hyperparameters` reports, less the derived fields) plus devnet knobs. */
@@ -42,6 +60,7 @@ export const DEFAULT_SUBNET_PARAMS: DevSubnetParams = {
   maxAllowedValidators: 64,
   commitRevealEnabled: false,
   revealPeriodEpochs: 1,
+  commitRevealVersion: 4,
   stakeThreshold: 0n,
   burn: 1_000_000_000n,
   registrationAllowed: true,
@@ -58,6 +77,20 @@ export interface DevChainOptions {
    * needs them. Default false (the chain's rule).
    */
   allowLoopback?: boolean;
+  /** Secret key (32 bytes) of the local drand stand-in; random by default. */
+  beaconSecretKey?: Uint8Array;
+  /** Wall clock used for reveal rounds and, when started, drand pulses (tests pin it). Default Date.now. */
+  now?: () => number;
+}
+
+/** What happened to a timelocked commit when its reveal epoch came (emitted as "timelocked-reveal"). */
+export interface TimelockedRevealEvent {
+  netuid: number;
+  hotkey: string;
+  revealRound: number;
+  block: number;
+  /** "revealed", or why it was dropped: the pallet error of the weight checks, or a decrypt/decode failure. */
+  outcome: string;
 }
 
 interface Neuron {
@@ -80,6 +113,14 @@ interface PendingCommit {
   block: number;
 }
 
+interface PendingTimelocked {
+  hotkey: string;
+  epoch: number;
+  block: number;
+  commit: Uint8Array;
+  revealRound: number;
+}
+
 interface Subnet {
   netuid: number;
   params: DevSubnetParams;
@@ -87,9 +128,14 @@ interface Subnet {
   ownerHotkey: string | null;
   neurons: Neuron[];
   commits: Map<string, PendingCommit[]>;
+  /** LastEpochBlock, PendingEpochAt, SubnetEpochIndex, BlocksSinceLastStep after the current block. */
+  schedule: Omit<EpochSchedule, "tempo" | "currentBlock">;
+  timelocked: PendingTimelocked[];
 }
 
 const MAX_UNREVEALED_COMMITS = 10;
+/** Drand rounds the chain keeps (Drand.Pulses, about a week of 3 s rounds). */
+const PULSE_RETENTION_ROUNDS = 201_600;
 
 function fail(code: PalletErrorName, message: string, details?: Record<string, unknown>): never {
   throw new ChainError("module", code, message, details);
@@ -112,20 +158,31 @@ export class DevChain extends EventEmitter implements Chain {
   private readonly blockTimeMs: number;
   private readonly allowLoopback: boolean;
   private timer: NodeJS.Timeout | null = null;
+  /** The local drand stand-in: timelocked commits are encrypted to its key. */
+  readonly beacon: LocalBeacon;
+  private readonly now: () => number;
+  /** Drand.LastStoredRound: pulses up to here are "on chain" (0 = none yet). */
+  private lastStoredRound = 0;
 
   constructor(opts: DevChainOptions = {}) {
     super();
     this.block = opts.startBlock ?? 1;
     this.blockTimeMs = opts.blockTimeMs ?? 12_000;
     this.allowLoopback = opts.allowLoopback ?? false;
+    this.beacon = new LocalBeacon(opts.beaconSecretKey);
+    this.now = opts.now ?? Date.now;
   }
 
   // ---- clock ----
 
-  /** Advance blocks on a timer (unref'd: it never keeps the process alive). */
+  /** Advance blocks on a timer (unref'd: it never keeps the process alive); drand pulses follow the clock. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.advance(1), this.blockTimeMs);
+    this.drandPulse(roundAt(this.now()));
+    this.timer = setInterval(() => {
+      this.drandPulse(roundAt(this.now()));
+      this.advance(1);
+    }, this.blockTimeMs);
     this.timer.unref();
   }
 
@@ -134,23 +191,61 @@ export class DevChain extends EventEmitter implements Chain {
     this.timer = null;
   }
 
-  /** Produce `blocks` blocks, running each subnet's epoch when its tempo boundary is reached. */
+  /**
+   * Produce `blocks` blocks. Per block and subnet, as subtensor's block_step: first reveal timelocked commits of
+   * the epoch now revealing (with the epoch index seen before run_coinbase), then step the epoch schedule and
+   * run the epoch when it fires (tempo blocks after the last one, at PendingEpochAt, or every block once a
+   * subnet is stalled past 50400 blocks).
+   */
   advance(blocks = 1): number {
     if (!Number.isInteger(blocks) || blocks < 0) throw new ChainError("input", "InvalidBlocks", `${blocks}`);
     for (let i = 0; i < blocks; i++) {
       this.block += 1;
       for (const sn of this.subnets.values()) {
-        if ((this.block + sn.netuid + 1) % (sn.params.tempo + 1) === 0) this.runEpoch(sn.netuid);
+        this.revealTimelocked(sn);
+        const before = sn.schedule.subnetEpochIndex;
+        const next = stepSchedule(this.scheduleOf(sn), this.block);
+        sn.schedule = {
+          lastEpochBlock: next.lastEpochBlock,
+          pendingEpochAt: next.pendingEpochAt,
+          subnetEpochIndex: next.subnetEpochIndex,
+          blocksSinceLastStep: next.blocksSinceLastStep,
+        };
+        if (next.subnetEpochIndex !== before) this.runEpoch(sn.netuid);
       }
       this.emit("block", this.block);
     }
     return this.block;
   }
 
-  /** Epoch index used for commit-reveal windows (legacy formula; subtensor's SubnetEpochIndex analogue). */
-  epochOf(netuid: number, block = this.block): number {
-    const sn = this.subnet(netuid);
-    return Math.floor((block + netuid + 1) / (sn.params.tempo + 1));
+  /** SubnetEpochIndex after the current block: the epoch extrinsics and hash commit windows use. */
+  epochOf(netuid: number): number {
+    return this.subnet(netuid).schedule.subnetEpochIndex;
+  }
+
+  /** The epoch storage the SDK reads before a timelocked commit, at the current block. */
+  epochSchedule(netuid: number): EpochSchedule {
+    return this.scheduleOf(this.subnet(netuid));
+  }
+
+  /** Owner-triggered epoch (PendingEpochAt): fires at `block` or the first block after it. */
+  scheduleEpoch(netuid: number, block: number): void {
+    this.subnet(netuid).schedule.pendingEpochAt = block;
+  }
+
+  /** A drand pulse arrives: every round up to `round` is now on chain (Drand.LastStoredRound). */
+  drandPulse(round: number): void {
+    if (!Number.isSafeInteger(round) || round < 0) throw new ChainError("input", "InvalidRevealRound", `round ${round}`);
+    this.lastStoredRound = Math.max(this.lastStoredRound, round);
+  }
+
+  /** Drand.LastStoredRound. */
+  get latestDrandRound(): number {
+    return this.lastStoredRound;
+  }
+
+  private scheduleOf(sn: Subnet): EpochSchedule {
+    return { ...sn.schedule, tempo: sn.params.tempo, currentBlock: this.block };
   }
 
   // ---- setup helpers (no signatures, no fees: for tests and the local network) ----
@@ -167,6 +262,8 @@ export class DevChain extends EventEmitter implements Chain {
       ownerHotkey: null,
       neurons: [],
       commits: new Map(),
+      schedule: { lastEpochBlock: this.block, pendingEpochAt: 0, subnetEpochIndex: 0, blocksSinceLastStep: 0 },
+      timelocked: [],
     });
   }
 
@@ -426,6 +523,60 @@ export class DevChain extends EventEmitter implements Chain {
     return this.included("SubtensorModule.WeightsRevealed");
   }
 
+  async commitTimelockedWeights(hotkey: ChainSigner, p: SetWeightsParams): Promise<TimelockedCommit> {
+    const { uids, values } = convertWeightsForEmit(p.uids, p.weights);
+    if (uids.length === 0) throw new ChainError("input", "EmptyWeights", "every weight is zero");
+    const hk = ss58(hotkey.address, "hotkey");
+    const sn = this.subnet(p.netuid);
+    const mecid = p.mecid ?? 0;
+    const round = revealRound(this.scheduleOf(sn), sn.params.revealPeriodEpochs, this.blockTimeMs, this.now());
+    const commit = await timelockEncrypt(encodeTimelockPayload({ hotkey: hk, uids, values, versionKey: p.versionKey }), round, this.beacon.publicKeyHex);
+    if (commit.length > MAX_TIMELOCKED_COMMIT_BYTES) {
+      throw new ChainError("input", "CommitTooLarge", `commit is ${commit.length} bytes, limit ${MAX_TIMELOCKED_COMMIT_BYTES}`);
+    }
+    const version = sn.params.commitRevealVersion;
+    const res = this.commitTimelockedRaw(hk, { netuid: p.netuid, mecid, commit, revealRound: round, commitRevealVersion: version });
+    return { netuid: p.netuid, mecid, hotkey: hk, uids, values, versionKey: p.versionKey, revealRound: round, commitRevealVersion: version, bytes: commit.length, block: res.block };
+  }
+
+  /**
+   * commit_timelocked_mechanism_weights with raw chain arguments. The pool's checks come first (the BoundedVec
+   * size, then `reveal_round >= Drand.LastStoredRound`), then the pallet's. The commit counts for the epoch of
+   * the next block, where a real extrinsic sent now is included.
+   */
+  commitTimelockedRaw(
+    hotkeyAddress: string,
+    a: { netuid: number; mecid?: number; commit: Uint8Array; revealRound: number; commitRevealVersion: number },
+  ): TxResult {
+    if (a.commit.length > MAX_TIMELOCKED_COMMIT_BYTES) {
+      throw new ChainError("invalid-transaction", "CommitTooLarge", `commit is ${a.commit.length} bytes, BoundedVec<u8, ${MAX_TIMELOCKED_COMMIT_BYTES}>`);
+    }
+    if (!Number.isSafeInteger(a.revealRound) || a.revealRound < this.lastStoredRound) {
+      throw new ChainError("invalid-transaction", "InvalidRevealRound", `reveal_round ${a.revealRound} < last stored round ${this.lastStoredRound}`, { custom: 15 });
+    }
+    const sn = this.subnet(a.netuid);
+    if ((a.mecid ?? 0) !== 0) fail("MechanismDoesNotExist", `mechanism ${a.mecid} on subnet ${a.netuid}`);
+    if (a.commitRevealVersion !== sn.params.commitRevealVersion) {
+      fail("IncorrectCommitRevealVersion", `version ${a.commitRevealVersion}, chain expects ${sn.params.commitRevealVersion}`);
+    }
+    if (!sn.params.commitRevealEnabled) fail("CommitRevealDisabled", `subnet ${a.netuid} does not use commit-reveal`);
+    const hk = ss58(hotkeyAddress, "hotkey");
+    const n = this.neuronByHotkey(sn, hk);
+    if (!n) fail("HotKeyNotRegisteredInSubNet", `hotkey not registered on subnet ${a.netuid}`);
+    if (!this.rateLimitOk(sn, n)) fail("CommittingWeightsTooFast", this.rateMessage(sn, n));
+    const pending = sn.timelocked.filter((c) => c.hotkey === hk).length;
+    if (pending >= MAX_UNREVEALED_COMMITS) fail("TooManyUnrevealedCommits", `${pending} unrevealed commits`);
+    const block = this.block + 1;
+    const epoch = epochIndexAt(this.scheduleOf(sn), block);
+    sn.timelocked.push({ hotkey: hk, epoch, block, commit: new Uint8Array(a.commit), revealRound: a.revealRound });
+    n.lastUpdate = this.block;
+    return this.included("SubtensorModule.TimelockedWeightsCommitted");
+  }
+
+  async submitWeights(hotkey: ChainSigner, p: SetWeightsParams): Promise<WeightSubmission> {
+    return submitWeights(this, hotkey, p);
+  }
+
   async burnedRegister(coldkey: ChainSigner, p: BurnedRegisterParams): Promise<RegisterResult> {
     const cold = ss58(coldkey.address, "coldkey");
     const uid = this.register(p.netuid, ss58(p.hotkey, "hotkey"), cold, true);
@@ -437,6 +588,49 @@ export class DevChain extends EventEmitter implements Chain {
   }
 
   // ---- rules ----
+
+  /**
+   * subtensor's reveal of timelocked commits at the start of a block: commits of epochs before the revealing
+   * one are dropped; those of the revealing epoch whose pulse is on chain are decrypted, checked (the payload's
+   * hotkey must be the committer) and applied with the weight checks; the rest wait for their pulse.
+   */
+  private revealTimelocked(sn: Subnet): void {
+    if (sn.timelocked.length === 0) return;
+    const cur = epochIndexAt(this.scheduleOf(sn), this.block);
+    const revealing = cur - sn.params.revealPeriodEpochs;
+    const keep: PendingTimelocked[] = [];
+    for (const c of sn.timelocked) {
+      const report = (outcome: string) =>
+        this.emit("timelocked-reveal", { netuid: sn.netuid, hotkey: c.hotkey, revealRound: c.revealRound, block: this.block, outcome } satisfies TimelockedRevealEvent);
+      if (c.epoch < revealing) {
+        report("Expired");
+        continue;
+      }
+      const pulseStored = c.revealRound <= this.lastStoredRound && c.revealRound > this.lastStoredRound - PULSE_RETENTION_ROUNDS;
+      if (c.epoch > revealing || !pulseStored) {
+        keep.push(c);
+        continue;
+      }
+      const plain = timelockDecrypt(c.commit, this.beacon.sign(c.revealRound));
+      const payload = plain ? decodeTimelockPayload(plain) : null;
+      if (!payload) {
+        report(plain ? "PayloadDecodeFailed" : "DecryptFailed");
+        continue;
+      }
+      if (encodeAddress(payload.hotkey, 42) !== c.hotkey) {
+        report("HotkeyMismatch");
+        continue;
+      }
+      try {
+        this.applyWeights(sn, c.hotkey, { netuid: sn.netuid, uids: payload.uids, values: payload.values, versionKey: Number(payload.versionKey) }, true);
+        report("revealed");
+      } catch (e) {
+        if (!(e instanceof ChainError)) throw e;
+        report(e.code);
+      }
+    }
+    sn.timelocked = keep;
+  }
 
   private register(netuid: number, hotkey: string, coldkey: string, payBurn: boolean): number {
     const sn = this.subnets.get(netuid);

@@ -62,6 +62,7 @@ export const PALLET_ERRORS = [
   "InvalidIpType",
   "InvalidIpAddress",
   "InvalidPort",
+  "IncorrectCommitRevealVersion",
 ] as const;
 
 export type PalletErrorName = (typeof PALLET_ERRORS)[number];

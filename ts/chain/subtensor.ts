@@ -19,10 +19,12 @@ import {
   encodeSelectiveArgs,
   hexResult,
   hotkeyMapStorageKey,
+  netuidMapStorageKey,
   plainStorageKey,
 } from "./decode.js";
 import {
   burnedRegisterCall,
+  commitTimelockedCall,
   commitWeightsCall,
   revealWeightsCall,
   serveAxonCall,
@@ -33,6 +35,8 @@ import { dispatchErrorToChainError } from "./dispatch-error.js";
 import { commitHash, randomSalt } from "./commit.js";
 import { convertWeightsForEmit } from "./weights.js";
 import { ipToInt, intToIp } from "./axon-ip.js";
+import { buildTimelockedCommit, type EpochSchedule } from "./timelock.js";
+import { submitWeights } from "./weight-setter.js";
 import type {
   BurnedRegisterParams,
   Chain,
@@ -42,8 +46,10 @@ import type {
   RegisterResult,
   ServeAxonParams,
   SetWeightsParams,
+  TimelockedCommit,
   TxResult,
   WeightCommit,
+  WeightSubmission,
 } from "./types.js";
 
 export const FINNEY_ENDPOINT = "wss://entrypoint-finney.opentensor.ai:443";
@@ -63,6 +69,8 @@ export interface SubtensorChainOptions {
   inclusionTimeoutMs?: number;
   /** Mortal era length in blocks (SDK default 128). */
   eraPeriod?: number;
+  /** Seconds per block for reveal rounds, in ms (12000 on finney/testnet; 250 on fast-block localnets). */
+  blockTimeMs?: number;
   /** Called on retries and reconnects (wire to pino). */
   onEvent?: (event: string, details: Record<string, unknown>) => void;
 }
@@ -151,9 +159,50 @@ export class SubtensorChain implements Chain {
     return hexResult(method, await this.rpc<unknown>("state_call", [method, u8aToHex(args)]));
   }
 
-  private async storage(key: string): Promise<Uint8Array | null> {
-    const hex = await this.rpc<unknown>("state_getStorage", [key]);
+  private async storage(key: string, at?: string): Promise<Uint8Array | null> {
+    const hex = await this.rpc<unknown>("state_getStorage", at === undefined ? [key] : [key, at]);
     return hex === null ? null : hexResult("state_getStorage", hex);
+  }
+
+  /** CommitRevealWeightsVersion (plain u16; the chain's default 4 when unset). */
+  private async commitRevealVersion(at?: string): Promise<number> {
+    const raw = await this.storage(plainStorageKey("CommitRevealWeightsVersion"), at);
+    return raw ? this.api.registry.createType("u16", raw).toNumber() : 4;
+  }
+
+  /**
+   * The epoch storage the SDK reads before a timelocked commit, all at one pinned block (the head), plus
+   * RevealPeriodEpochs and CommitRevealWeightsVersion at that block. Absent values read as the chain's
+   * defaults (Tempo 360, RevealPeriodEpochs 1, version 4, the rest 0).
+   */
+  async epochSchedule(netuid: number): Promise<{ schedule: EpochSchedule; revealPeriodEpochs: number; commitRevealVersion: number }> {
+    const head = await this.currentBlock();
+    const hash = await this.rpc<unknown>("chain_getBlockHash", [head]);
+    if (typeof hash !== "string" || !/^0x[0-9a-f]{64}$/i.test(hash)) {
+      throw new ChainError("decode", "UnexpectedChainValue", `chain_getBlockHash(${head}) returned ${String(hash)}`);
+    }
+    const reg = this.api.registry;
+    const u64 = async (item: string, hasher: "Identity" | "Twox64Concat", fallback: number) => {
+      const raw = await this.storage(netuidMapStorageKey(reg, item, netuid, hasher), hash);
+      const v = raw ? reg.createType("u64", raw).toBigInt() : BigInt(fallback);
+      if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ChainError("decode", "UnexpectedChainValue", `${item} ${v}`);
+      return Number(v);
+    };
+    const tempoRaw = await this.storage(netuidMapStorageKey(reg, "Tempo", netuid, "Identity"), hash);
+    const [lastEpochBlock, pendingEpochAt, subnetEpochIndex, blocksSinceLastStep, revealPeriodEpochs, commitRevealVersion] = await Promise.all([
+      u64("LastEpochBlock", "Identity", 0),
+      u64("PendingEpochAt", "Identity", 0),
+      u64("SubnetEpochIndex", "Identity", 0),
+      u64("BlocksSinceLastStep", "Identity", 0),
+      u64("RevealPeriodEpochs", "Twox64Concat", 1),
+      this.commitRevealVersion(hash),
+    ]);
+    const tempo = tempoRaw ? reg.createType("u16", tempoRaw).toNumber() : 360;
+    return {
+      schedule: { lastEpochBlock, pendingEpochAt, subnetEpochIndex, tempo, blocksSinceLastStep, currentBlock: head },
+      revealPeriodEpochs,
+      commitRevealVersion,
+    };
   }
 
   async currentBlock(): Promise<number> {
@@ -185,12 +234,13 @@ export class SubtensorChain implements Chain {
 
   async hyperparameters(netuid: number): Promise<Hyperparameters> {
     const reg = this.api.registry;
-    const [bytes, threshold] = await Promise.all([
+    const [bytes, threshold, version] = await Promise.all([
       this.stateCall("SubnetInfoRuntimeApi_get_selective_metagraph", encodeSelectiveArgs(reg, netuid, HYPERPARAM_INDEXES)),
       this.storage(plainStorageKey("StakeThreshold")),
+      this.commitRevealVersion(),
     ]);
     const stakeThreshold = threshold ? reg.createType("u64", threshold).toBigInt() : 0n;
-    return decodeHyperparameters(reg, bytes, stakeThreshold);
+    return decodeHyperparameters(reg, bytes, stakeThreshold, version);
   }
 
   async versionKey(netuid: number): Promise<number> {
@@ -300,6 +350,37 @@ export class SubtensorChain implements Chain {
       versionKey: c.versionKey,
     });
     return this.submit(tx, hotkey);
+  }
+
+  async commitTimelockedWeights(hotkey: ChainSigner, p: SetWeightsParams): Promise<TimelockedCommit> {
+    const { uids, values } = convertWeightsForEmit(p.uids, p.weights);
+    if (uids.length === 0) throw new ChainError("input", "EmptyWeights", "every weight is zero");
+    const mecid = p.mecid ?? 0;
+    const { schedule, revealPeriodEpochs, commitRevealVersion } = await this.epochSchedule(p.netuid);
+    const { commit, revealRound } = await buildTimelockedCommit(
+      { hotkey: hotkey.publicKey, uids, values, versionKey: p.versionKey },
+      schedule,
+      revealPeriodEpochs,
+      { blockTimeMs: this.opts.blockTimeMs ?? 12_000 },
+    );
+    const tx = commitTimelockedCall(this.section(), { netuid: p.netuid, mecid, commit, revealRound, commitRevealVersion });
+    const res = await this.submit(tx, hotkey);
+    return {
+      netuid: p.netuid,
+      mecid,
+      hotkey: hotkey.address,
+      uids,
+      values,
+      versionKey: p.versionKey,
+      revealRound,
+      commitRevealVersion,
+      bytes: commit.length,
+      block: res.block,
+    };
+  }
+
+  async submitWeights(hotkey: ChainSigner, p: SetWeightsParams): Promise<WeightSubmission> {
+    return submitWeights(this, hotkey, p);
   }
 
   async burnedRegister(coldkey: ChainSigner, p: BurnedRegisterParams): Promise<RegisterResult> {

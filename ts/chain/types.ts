@@ -70,6 +70,11 @@ export interface Hyperparameters {
   maxAllowedValidators: number;
   commitRevealEnabled: boolean;
   revealPeriodEpochs: number;
+  /**
+   * CommitRevealWeightsVersion (chain-wide storage, default 4): what a timelocked commit must carry; 3 and up
+   * mean timelocked commits, below 3 hash commits.
+   */
+  commitRevealVersion: number;
   /** Minimum stake (rao) to set weights. */
   stakeThreshold: bigint;
   /** Registration burn (rao). */
@@ -113,6 +118,31 @@ export interface WeightCommit {
   block: number;
 }
 
+/** What commitTimelockedWeights returns. Nothing to keep: the chain decrypts and applies it by itself. */
+export interface TimelockedCommit {
+  netuid: number;
+  mecid: number;
+  hotkey: string;
+  uids: number[];
+  values: number[];
+  versionKey: number;
+  /** Drand round whose pulse decrypts it (the chain reveals it in the reveal epoch once that pulse is stored). */
+  revealRound: number;
+  commitRevealVersion: number;
+  /** Ciphertext size in bytes (limit 5000). */
+  bytes: number;
+  /** Block at which the commit was included. */
+  block: number;
+}
+
+/** Outcome of `submitWeights`: which of the three paths the subnet's rules chose. */
+export type WeightSubmission =
+  | { mode: "set"; tx: TxResult }
+  /** Hash commit: keep it and reveal it (revealPending) in its reveal epoch. */
+  | { mode: "commit"; commit: WeightCommit }
+  /** Timelocked commit: the chain reveals it itself. */
+  | { mode: "timelocked"; commit: TimelockedCommit };
+
 export interface BurnedRegisterParams {
   netuid: number;
   /** SS58 hotkey to register; the signer is the paying coldkey. */
@@ -147,6 +177,17 @@ export interface Chain {
   /** Hash commit (commit-reveal v2). Salt is random unless given. */
   commitWeights(hotkey: ChainSigner, params: SetWeightsParams & { salt?: number[] }): Promise<WeightCommit>;
   revealWeights(hotkey: ChainSigner, commit: WeightCommit): Promise<TxResult>;
+  /**
+   * Timelocked commit (commit_timelocked_mechanism_weights, CRv4): the weights encrypted to the drand round
+   * that opens a few blocks into the reveal epoch, carrying the chain's CommitRevealWeightsVersion.
+   */
+  commitTimelockedWeights(hotkey: ChainSigner, params: SetWeightsParams): Promise<TimelockedCommit>;
+  /**
+   * Set weights the way the subnet's hyperparameters require (what a validator calls): set_weights when
+   * commit-reveal is off, a timelocked commit when it is on (CommitRevealWeightsVersion >= 3), a hash commit
+   * otherwise. A "commit" result must be revealed later with revealPending; the other two need nothing more.
+   */
+  submitWeights(hotkey: ChainSigner, params: SetWeightsParams): Promise<WeightSubmission>;
   /** Coldkey-signed; pays the subnet's burn. */
   burnedRegister(coldkey: ChainSigner, params: BurnedRegisterParams): Promise<RegisterResult>;
   close(): Promise<void>;

@@ -1,14 +1,22 @@
-// The SDK's set_weights decision for either Chain: plain set_weights when the subnet has commit-reveal off,
-// otherwise a hash commit whose reveal the caller retries until its window opens. The chain's own answers
-// (RevealTooEarly, ExpiredWeightCommit, ...) drive the reveal loop, so no epoch arithmetic is duplicated here.
+// The SDK's set_weights decision for either Chain (both implement Chain.submitWeights with this): plain
+// set_weights when the subnet has commit-reveal off; with it on, a timelocked commit (what SDK 10.5 and 11 send)
+// when the chain's CommitRevealWeightsVersion is 3 or more, else a hash commit whose reveal the caller retries
+// until its window opens. The chain's own answers (RevealTooEarly, ExpiredWeightCommit, ...) drive the reveal
+// loop, so no epoch arithmetic is duplicated here.
 import { ChainError } from "./errors.js";
-import type { Chain, ChainSigner, SetWeightsParams, TxResult, WeightCommit } from "./types.js";
+import type { Chain, ChainSigner, SetWeightsParams, TxResult, WeightCommit, WeightSubmission } from "./types.js";
 
-export type WeightSubmission = { mode: "set"; tx: TxResult } | { mode: "commit"; commit: WeightCommit };
+export type { WeightSubmission } from "./types.js";
+
+/** Lowest CommitRevealWeightsVersion at which the chain takes timelocked commits (CRv3). */
+export const FIRST_TIMELOCKED_VERSION = 3;
 
 export async function submitWeights(chain: Chain, hotkey: ChainSigner, p: SetWeightsParams): Promise<WeightSubmission> {
   const hp = await chain.hyperparameters(p.netuid);
   if (!hp.commitRevealEnabled) return { mode: "set", tx: await chain.setWeights(hotkey, p) };
+  if (hp.commitRevealVersion >= FIRST_TIMELOCKED_VERSION) {
+    return { mode: "timelocked", commit: await chain.commitTimelockedWeights(hotkey, p) };
+  }
   return { mode: "commit", commit: await chain.commitWeights(hotkey, p) };
 }
 
