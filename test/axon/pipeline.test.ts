@@ -13,7 +13,7 @@ describe("NonceStore", () => {
     expect(old.ok).toBe(false);
     if (!old.ok) expect(old.reason).toBe("Nonce is too old: acceptable delta is 16.00 seconds but request was 17.00 seconds old");
     store.record("k", now);
-    expect(store.check("k", now, 12, now)).toEqual({ ok: false, reason: "Nonce is too old, a newer one was last processed" });
+    expect(store.check("k", now, 12, now)).toEqual({ ok: false, code: "replayed", reason: "Nonce is too old, a newer one was last processed" });
     expect(store.check("k", now + 1n, 12, now)).toEqual({ ok: true });
     expect(store.check("other", now, 12, now)).toEqual({ ok: true });
   });

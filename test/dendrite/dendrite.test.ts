@@ -74,6 +74,22 @@ describe("dendrite failure mapping", () => {
     expect(r.dendrite.status_message).toMatch(/^Failed to parse response: .*context: expected str/);
   });
 
+  it("a 200 nested 50,000 deep is a 422, and integers above 2^53 keep their digits", async () => {
+    const big = new Dendrite({ wallet: Keypair.fromUri("//Alice"), maxResponseBytes: 1 << 20 });
+    try {
+      const deep = "[".repeat(50_000) + "]".repeat(50_000);
+      behaviour = (_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(`{"context":"x","axon":{"nonce":1},"util_data":${deep}}`);
+      const r = await big.call(target(), TextCompressProtocol.create({ context: "x" }), { timeoutS: 5 });
+      expect(r.dendrite.status_code).toBe(422);
+      behaviour = (_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"context":"x","axon":{"status_code":200,"nonce":123456789012345678901234567}}');
+      const ok = await big.call(target(), TextCompressProtocol.create({ context: "x" }), { timeoutS: 5 });
+      expect(ok.dendrite.status_code).toBe(200);
+      expect(ok.axon.nonce).toBe(123456789012345678901234567n);
+    } finally {
+      big.close();
+    }
+  });
+
   it("copies an axon's non-200 status and message", async () => {
     behaviour = (_req, res) => res.writeHead(429, { "content-type": "application/json", bt_header_axon_status_code: "429" }).end(JSON.stringify({ message: "slow down" }));
     const r = await call();

@@ -10,12 +10,12 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from "pino";
 import { BaseSynapse, emptyTerminalInfo, SynapseParseError, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
 import { parseRequestHeaders, synapseHeaders, WIRE_VERSION, type HeaderSynapse, type IncomingHeaders } from "../bittensor/headers.js";
-import { stringifyJson } from "../bittensor/json.js";
+import { JsonParseError, MAX_JSON_DEPTH, parseJson, stringifyJson } from "../bittensor/json.js";
 import { cryptoReady, InvalidAddressError, parseSignatureHex, publicKeyOf, requestMessage, responseMessage, signatureHex, wasmVerifier, type SignatureVerifier } from "../bittensor/signing.js";
 import type { Keypair } from "../wallet/keypair.js";
 import { AxonRequestError, axonErrors } from "./errors.js";
 import { NonceStore, nowNanos } from "./nonces.js";
-import { PriorityGate, PriorityTimeoutError } from "./priority.js";
+import { PriorityGate, PriorityTimeoutError, QueueFullError, WaitAbortedError } from "./priority.js";
 import { AxonMetrics } from "./metrics.js";
 import type { Registry } from "prom-client";
 
@@ -77,8 +77,21 @@ export interface AxonOptions {
   maxBodyBytes?: number;
   verifier?: SignatureVerifier;
   logger?: Logger;
+  /**
+   * Runs for EVERY route (the built-in `Synapse` ping and `Metadata` included) before signature verification,
+   * ahead of a route's own blacklist. Unverified identity, header-only synapse: keep it cheap.
+   */
+  blacklist?: (info: RequestInfo) => Promise<BlacklistResult> | BlacklistResult;
   /** At most this many forwards run at once (default unlimited); see PriorityGate. */
   maxConcurrentForwards?: number;
+  /** At most this many requests wait for a forward slot; more are refused at once with 503 (default 4 x slots, >= 16). */
+  maxQueuedForwards?: number;
+  /** Refuse nonces more than this far ahead of our clock (default 5 s). */
+  maxFutureSkewS?: number;
+  /** Most `hotkey:uuid` nonce entries kept (default 50,000). */
+  maxNonceEntries?: number;
+  /** Bodies nested deeper are refused with 400 (default 128). */
+  maxJsonDepth?: number;
   /** prom-client registry for the axon's metrics (default: a private one, see `axon.metrics`). */
   registry?: Registry;
   /** Caps the client timeout that widens the first-seen nonce window (default 300 s). */
@@ -112,8 +125,12 @@ export class Axon {
     this.#opts = opts;
     this.hotkey = "hotkey" in opts.wallet && !("address" in opts.wallet) ? opts.wallet.hotkey : (opts.wallet as Keypair);
     this.#verifier = opts.verifier ?? wasmVerifier;
-    this.nonces = new NonceStore(opts.maxNonceTimeoutS !== undefined ? { maxTimeoutS: opts.maxNonceTimeoutS } : {});
-    this.#gate = opts.maxConcurrentForwards ? new PriorityGate(opts.maxConcurrentForwards) : null;
+    this.nonces = new NonceStore({
+      ...(opts.maxNonceTimeoutS !== undefined ? { maxTimeoutS: opts.maxNonceTimeoutS } : {}),
+      ...(opts.maxFutureSkewS !== undefined ? { maxFutureSkewS: opts.maxFutureSkewS } : {}),
+      ...(opts.maxNonceEntries !== undefined ? { maxEntries: opts.maxNonceEntries } : {}),
+    });
+    this.#gate = opts.maxConcurrentForwards ? new PriorityGate(opts.maxConcurrentForwards, opts.maxQueuedForwards) : null;
     this.metrics = new AxonMetrics(opts.registry);
     // Every Python axon answers the base class as a ping.
     this.attach(BaseSynapse, { forward: () => undefined });
@@ -124,6 +141,11 @@ export class Axon {
     if (this.#app) throw new Error("attach() after start()");
     this.#routes.set(cls.name, { cls: cls as unknown as SynapseClass<Record<string, unknown>>, handlers: handlers as unknown as SynapseHandlers<Record<string, unknown>> });
     return this;
+  }
+
+  /** Requests waiting for a forward slot (0 without maxConcurrentForwards). */
+  get gateWaiting(): number {
+    return this.#gate?.waiting ?? 0;
   }
 
   get port(): number {
@@ -192,6 +214,13 @@ export class Axon {
     const start = performance.now();
     const { cls, handlers } = route;
     let hs: HeaderSynapse | null = null;
+    // Aborted when the client goes away, from the first await on: a queued request leaves the queue and a
+    // running forward is told to stop computing.
+    const ac = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
+    };
+    reply.raw.once("close", onClose);
     try {
       if (this.#closing) throw axonErrors.closing();
       // 1. header-only synapse
@@ -204,9 +233,10 @@ export class Axon {
       hs.dendrite.port = req.socket.remotePort ?? null;
       const info: RequestInfo = { synapse: cls.name, headers: hs, hotkey: hs.dendrite.hotkey, ip: hs.dendrite.ip ?? "", port: hs.dendrite.port ?? 0 };
 
-      // 2. blacklist (unverified identity, like Python)
-      if (handlers.blacklist) {
-        const r = await handlers.blacklist(info);
+      // 2. blacklist (unverified identity, like Python): the axon's for every route, then the route's own
+      for (const hook of [this.#opts.blacklist, handlers.blacklist]) {
+        if (!hook) continue;
+        const r = await hook(info);
         if (r.blocked) throw r.status === 429 ? axonErrors.rateLimited(r.reason ?? "rate limited") : axonErrors.blacklisted(r.reason ?? "blacklisted");
       }
 
@@ -214,7 +244,7 @@ export class Axon {
       const hotkey = this.#verify(hs);
 
       // 4. body
-      const synapse = parseBody(cls, req.body);
+      const synapse = parseBody(cls, req.body, this.#opts.maxJsonDepth ?? MAX_JSON_DEPTH);
       // 5. body hash
       const parsedHash = cls.bodyHash(synapse);
       if (parsedHash !== hs.computed_body_hash) throw axonErrors.bodyHashMismatch(hs.computed_body_hash, parsedHash);
@@ -238,9 +268,11 @@ export class Axon {
       if (this.#gate) {
         const p = handlers.priority ? await handlers.priority(info) : 0;
         try {
-          release = await this.#gate.acquire(p, timerMs(hs.timeout));
+          release = await this.#gate.acquire(p, timerMs(hs.timeout), ac.signal);
         } catch (e) {
           if (e instanceof PriorityTimeoutError) throw axonErrors.priorityTimeout(hs.timeout);
+          if (e instanceof QueueFullError) throw axonErrors.queueFull(this.#gate.waiting);
+          if (e instanceof WaitAbortedError) throw axonErrors.clientGone();
           throw e;
         }
       } else if (handlers.priority) {
@@ -248,11 +280,7 @@ export class Axon {
       }
       try {
         // 8. forward
-        const ac = new AbortController();
-        const onClose = () => {
-          if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
-        };
-        reply.raw.once("close", onClose);
+        if (ac.signal.aborted) throw axonErrors.clientGone();
         const deadlineMs = Date.now() + timerMs(hs.timeout);
         const timer = setTimeout(() => ac.abort(new Error("synapse timeout")), timerMs(hs.timeout));
         timer.unref();
@@ -280,8 +308,10 @@ export class Axon {
       }
     } catch (e) {
       const err = e instanceof AxonRequestError ? e : axonErrors.internal(e instanceof Error ? e.message : String(e));
-      if (err.status === 500) this.#opts.logger?.warn({ synapse: cls.name, hotkey: hs?.dendrite.hotkey, detail: err.detail }, err.message);
+      if (err.status === 500) this.#opts.logger?.warn({ synapse: cls.name, hotkey: hs?.dendrite.hotkey, requestId: err.requestId, code: err.code, detail: err.detail ?? err.message }, "axon request failed");
       this.#sendError(reply, err, hs, start, cls);
+    } finally {
+      reply.raw.off("close", onClose);
     }
   }
 
@@ -297,11 +327,13 @@ export class Axon {
     }
     if (d.nonce === null) throw axonErrors.notVerified("Missing Nonce");
     if (!d.uuid) throw axonErrors.notVerified("Missing dendrite uuid");
+    // Bounds the nonce table's per-entry size (a uuid1/uuid4 string is 36 characters).
+    if (d.uuid.length > MAX_UUID_CHARS) throw axonErrors.notVerified(`Invalid dendrite uuid: longer than ${MAX_UUID_CHARS} characters`);
     const key = `${d.hotkey}:${d.uuid}`;
     // Python applies the freshness window only when version >= 7.2.0; we always apply it (stricter, and every
     // live dendrite sends a newer version).
     const nc = this.nonces.check(key, d.nonce, hs.timeout);
-    if (!nc.ok) throw axonErrors.notVerified(nc.reason);
+    if (!nc.ok) throw nc.code === "nonce_table_full" ? axonErrors.nonceTableFull() : axonErrors.notVerified(nc.reason);
     if (!d.signature) throw axonErrors.notVerified("Missing Signature");
     const sig = parseSignatureHex(d.signature);
     const message = requestMessage(d.nonce, d.hotkey, this.hotkey.address, d.uuid, hs.computed_body_hash);
@@ -340,7 +372,8 @@ export class Axon {
   }
 
   #sendError(reply: FastifyReply, err: AxonRequestError, hs: HeaderSynapse | null, start?: number, cls?: SynapseClass<Record<string, unknown>>): void {
-    const axon = this.#axonInfo(hs, err.status, err.message, start, false);
+    const message = err.publicMessage;
+    const axon = this.#axonInfo(hs, err.status, message, start, false);
     const s = {
       name: cls?.name ?? "Synapse",
       timeout: hs?.timeout ?? 12.0,
@@ -350,7 +383,7 @@ export class Axon {
       axon,
       computed_body_hash: hs?.computed_body_hash ?? "",
     } as Synapse<Record<string, unknown>>;
-    const body = JSON.stringify({ message: err.message });
+    const body = JSON.stringify({ message });
     // Header values must be single-line latin1; messages may echo client input.
     const headers = synapseHeaders(cls ?? (BaseSynapse as unknown as SynapseClass<Record<string, unknown>>), s, s.computed_body_hash, Buffer.byteLength(body));
     for (const [k, v] of Object.entries(headers)) headers[k] = safeHeaderValue(v);
@@ -360,13 +393,14 @@ export class Axon {
 }
 
 /** The request body as a synapse (400 for anything that is not a valid one). */
-function parseBody(cls: SynapseClass<Record<string, unknown>>, raw: unknown): Synapse<Record<string, unknown>> {
+function parseBody(cls: SynapseClass<Record<string, unknown>>, raw: unknown, maxDepth: number): Synapse<Record<string, unknown>> {
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw axonErrors.badBody("empty body; expected the synapse as JSON");
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString("utf8"));
+    json = parseJson(raw.toString("utf8"), { maxDepth });
   } catch (e) {
-    throw axonErrors.badBody(`malformed JSON (${(e as Error).message})`);
+    if (e instanceof JsonParseError) throw axonErrors.badBody(e.code === "too_deep" ? `JSON nested deeper than ${maxDepth} levels` : `malformed JSON (${e.message})`);
+    throw e;
   }
   try {
     return cls.parse(json);
@@ -375,6 +409,8 @@ function parseBody(cls: SynapseClass<Record<string, unknown>>, raw: unknown): Sy
     throw e;
   }
 }
+
+const MAX_UUID_CHARS = 64;
 
 /** A client-chosen timeout as a timer delay: Node fires delays above 2^31-1 ms at once, so clamp. */
 function timerMs(timeoutS: number): number {

@@ -3,7 +3,7 @@
 export { py, field, required, coerce, PyValidationError, type PyType, type FieldSpec, type FieldMap, type ValuesOf, type PyAny } from "./pytypes.js";
 export { pyFloatRepr, pyStrRepr, pyRepr, pyStr } from "./pystr.js";
 export { computeBodyHash, sha3Hex, EMPTY_BODY_HASH } from "./bodyhash.js";
-export { stringifyJson } from "./json.js";
+export { stringifyJson, parseJson, JsonParseError, MAX_JSON_DEPTH } from "./json.js";
 export {
   defineSynapse,
   synapseClassByName,

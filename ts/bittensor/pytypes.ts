@@ -178,7 +178,8 @@ function parsePyFloat(s: string): number {
 }
 
 function checkJsonValue(v: unknown, path: string): unknown {
-  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+  // bigint: an integer literal beyond 2^53 (parseJson keeps it exact, as Python's json does)
+  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return v;
   if (Array.isArray(v)) return v.map((x, i) => checkJsonValue(x, `${path}[${i}]`));
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};

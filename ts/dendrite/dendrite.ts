@@ -6,7 +6,7 @@ import http from "node:http";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { synapseHeaders, parseTerminalHeaders, HEADER, WIRE_VERSION, type IncomingHeaders } from "../bittensor/headers.js";
-import { stringifyJson } from "../bittensor/json.js";
+import { parseJson, stringifyJson } from "../bittensor/json.js";
 import { requestMessage } from "../bittensor/signing.js";
 import { synapseClassByName, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
 import type { Keypair } from "../wallet/keypair.js";
@@ -193,7 +193,8 @@ export class Dendrite {
   #applyResponse<V extends Record<string, unknown>>(cls: SynapseClass<V>, s: Synapse<V>, res: RawResponse): void {
     let json: unknown;
     try {
-      json = JSON.parse(res.body.toString("utf8"));
+      // bounded nesting, exact big integers (as Python's json.loads)
+      json = parseJson(res.body.toString("utf8"));
     } catch {
       throw dendriteErrors.unparsable(`response body is not JSON (HTTP ${res.status})`);
     }
