@@ -203,6 +203,42 @@ def main() -> None:
         h["__metadata__"]["format_version"] = "2"
     edited("future_version.safetensors", "UNSUPPORTED_VERSION", "UNSUPPORTED_VERSION", "format_version 2", version)
 
+    # the "One rule each" cases (README): edits of the compact header text, where JSON.parse and
+    # json.loads used to disagree
+    text = raw[8:8 + n].decode().rstrip()
+
+    def texted(name: str, code: str, why: str, edit) -> None:
+        h = edit(text)
+        h = h if isinstance(h, bytes) else h.encode()
+        h += b" " * (-len(h) % 8)
+        (bad / name).write_bytes(struct.pack("<Q", len(h)) + h + data)
+        add(name, code, code, why)
+
+    params = '"params":"{\\"ratio\\":0.5,\\"seed\\":0}"'
+    assert params in text
+    texted("bom.safetensors", "BAD_HEADER", "a UTF-8 byte-order mark before '{'", lambda t: b"\xef\xbb\xbf" + t.encode())
+    texted("float_offset.safetensors", "BAD_HEADER", "an offset written 0.0 (integers are integer literals)",
+           lambda t: t.replace('"data_offsets":[0,', '"data_offsets":[0.0,', 1))
+    texted("exponent_offset.safetensors", "BAD_HEADER", "an offset written 4.8e1",
+           lambda t: t.replace('"data_offsets":[0,48]', '"data_offsets":[0,4.8e1]', 1))
+    texted("duplicate_key.safetensors", "BAD_HEADER", "kind given twice, the second spelled with an escape",
+           lambda t: t.replace('"kind":"kv"', '"kind":"kv","\\u006bind":"kv"', 1))
+    texted("lone_surrogate.safetensors", "BAD_HEADER", "target_model ends in the escape of a lone surrogate",
+           lambda t: t.replace("condense/golden-tiny", "condense/golden-tiny\\ud800", 1))
+    texted("deep_nesting.safetensors", "BAD_HEADER", "an extra member nested 10,000 deep (limit 32)",
+           lambda t: t[:-1] + ',"x":' + "[" * 10_000 + "]" * 10_000 + "}")
+    texted("params_nan.safetensors", "BAD_METADATA", "NaN inside params",
+           lambda t: t.replace(params, '"params":"{\\"ratio\\":NaN}"'))
+    texted("params_deep.safetensors", "BAD_METADATA", "params nested 33 deep",
+           lambda t: t.replace(params, '"params":"{\\"a\\":' + "[" * 32 + "]" * 32 + '}"'))
+    texted("ss58_checksum.safetensors", "BAD_METADATA", "miner_hotkey with its last character changed (checksum)",
+           lambda t: t.replace(ALICE, ALICE[:-1] + "Z"))
+    texted("target_model_257.safetensors", "BAD_METADATA", "target_model of 257 code points",
+           lambda t: t.replace("condense/golden-tiny", "m" * 257))
+    texted("target_model_256_astral.safetensors", "MODEL_MISMATCH",
+           "target_model of 256 code points outside the BMP (512 UTF-16 units): within the length rule",
+           lambda t: t.replace("condense/golden-tiny", "\U0001F600" * 256))
+
     # value classes: the header is fine (TypeScript accepts it); Python reads the bytes and refuses
     nan = bytearray(data)
     nan[0:2] = struct.pack("<H", 0x7FC0)  # bf16 NaN as the first element of key_0
