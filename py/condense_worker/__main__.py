@@ -4,6 +4,9 @@ Connects a DEALER to the orchestrator's ROUTER, loads the model once, sends Hell
 until Shutdown, stdin EOF (parent gone) or a fatal error (reported as WorkerDead first).
 SIGTERM stops it like stdin EOF. Exit codes: 0 normal stop, 1 fatal error, 2 bad arguments,
 130 interrupted (SIGINT).
+
+The pool key (presented in Hello) comes from --key-file or the CONDENSE_WORKER_KEY environment
+variable, which is removed from the environment at once so nothing this worker starts inherits it.
 """
 
 from __future__ import annotations
@@ -44,11 +47,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=positive, default=None,
                    help="torch intra-op threads on CPU (default: torch's choice); set 1 when several workers share few cores")
     p.add_argument("--no-watch-stdin", action="store_true", help="do not exit on stdin EOF (for workers started without a parent pipe)")
+    p.add_argument("--key-file", default=None,
+                   help="file holding the orchestrator's worker key (default: the CONDENSE_WORKER_KEY environment variable)")
     return p.parse_args(argv)
+
+
+KEY_ENV = "CONDENSE_WORKER_KEY"
+
+
+def read_pool_key(key_file: str | None) -> str:
+    """The pool key, from the file if given, else the environment; either way the variable is dropped."""
+    from_env = os.environ.pop(KEY_ENV, "")
+    if key_file:
+        with open(key_file, encoding="utf-8") as f:
+            return f.read().strip()
+    return from_env
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        pool_key = read_pool_key(args.key_file)
+    except OSError as exc:
+        print(f"condense_worker: cannot read --key-file: {exc}", file=sys.stderr)
+        return 2
     from .logs import Logger, claim_stdout
 
     claim_stdout()
@@ -108,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("model loaded", model_id=loaded.model_id, dtype=str(loaded.dtype))
     else:
         log.info("no model loaded (--model none)")
-    options = WorkerOptions(worker_id, args.heartbeat_ms, args.max_inflight, device=device, dtype=dtype)
+    options = WorkerOptions(worker_id, args.heartbeat_ms, args.max_inflight, device=device, dtype=dtype, pool_key=pool_key)
     worker = Worker(transport, loaded, options, log, args.model)
     serving.set()
     code = worker.serve()

@@ -52,6 +52,8 @@ class WorkerOptions:
     shutdown_grace_s: float = 5.0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     dtype: torch.dtype = torch.float32
+    # Presented in every Hello: the orchestrator admits only workers holding its key.
+    pool_key: str = field(default="", repr=False)
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Worker:
             max_inflight=self.opts.max_inflight,
             pid=os.getpid(),
             heartbeat_ms=self.opts.heartbeat_ms,
+            pool_key=self.opts.pool_key,
         )
         if lm:
             h.shape.CopyFrom(lm.shape)
@@ -284,6 +287,10 @@ class Worker:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def _say_hello_again(self) -> None:
+        self.log.info("reconnected to the orchestrator; sending Hello again")
+        self.transport.send_now(self.hello())
+
     def fatal(self, cause: str, tb: str = "") -> None:
         """Tell the orchestrator this worker is dying (WorkerDead), then stop the IO loop."""
         self.log.error(f"fatal: {cause}", traceback=tb or None)
@@ -298,7 +305,7 @@ class Worker:
         self.transport.send_now(hello)
         self.log.info("ready", capabilities=list(hello.hello.capabilities))
         try:
-            self.transport.run(self.on_message, self.heartbeat, self.opts.heartbeat_ms, self.idle)
+            self.transport.run(self.on_message, self.heartbeat, self.opts.heartbeat_ms, self.idle, self._say_hello_again)
         except KeyboardInterrupt:
             self.log.info("interrupted")
             return 130

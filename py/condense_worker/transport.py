@@ -4,6 +4,10 @@ pyzmq sockets are not thread-safe, so exactly one thread (the one running `run()
 socket after start-up. Other threads hand messages to `send()`, which queues them and writes a
 byte to a pipe the IO loop polls next to the socket; the loop also sends heartbeats on time while
 compute threads are busy.
+
+A monitor on the socket reports every completed handshake: after a reconnect (the orchestrator
+dropped a connection it thought dead, e.g. while this process was paused) the worker says Hello
+again, since the orchestrator only admits a new connection that presents the pool key.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class Transport:
         # Never block the IO thread on a slow reader: a blocked send would stop heartbeats.
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.LINGER, linger_ms)
+        self._monitor = self.sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        self._handshakes = 0
         self.sock.connect(endpoint)
         self._outbox: "queue.SimpleQueue[Outgoing]" = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
@@ -79,11 +85,13 @@ class Transport:
         heartbeat: Callable[[], pb.Heartbeat],
         heartbeat_ms: int,
         idle: Callable[[], None] = lambda: None,
+        on_reconnect: Callable[[], None] = lambda: None,
     ) -> None:
         """Serve until stop(): receive -> on_message, drain the outbox, heartbeat on time."""
         poller = zmq.Poller()
         poller.register(self.sock, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        poller.register(self._monitor, zmq.POLLIN)
         period = heartbeat_ms / 1000
         next_beat = time.monotonic() + period
         while not self._stop.is_set():
@@ -96,6 +104,15 @@ class Transport:
                 except BlockingIOError:
                     pass
             self.flush_outbox()
+            if self._monitor in events:
+                while True:
+                    try:
+                        self._monitor.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self._handshakes += 1
+                    if self._handshakes > 1:
+                        on_reconnect()  # the first handshake carried the Hello sent at start
             if self.sock in events:
                 for _ in range(1000):  # bounded so heartbeats stay on time under a flood
                     try:
@@ -112,6 +129,11 @@ class Transport:
         self.flush_outbox()
 
     def close(self) -> None:
+        try:
+            self.sock.disable_monitor()
+        except zmq.ZMQError:
+            pass
+        self._monitor.close(linger=0)
         self.sock.close()  # lingers up to linger_ms so final messages (WorkerDead, replies) leave
         self.ctx.term()
         for fd in (self._wake_r, self._wake_w):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import torch
+import zmq
 
 from condense_worker.gen.condense.v1 import worker_pb2 as pb
 from condense_worker.tensors import encode_files, raw_bytes
@@ -170,3 +171,28 @@ def test_stdout_is_json_lines_only(worker) -> None:
         entry = json.loads(line)
         assert entry["worker_id"] == "proto-w" and entry["level"] in ("debug", "info", "warn", "error")
     assert any(json.loads(l)["msg"] == "ready" for l in lines)
+
+
+def test_the_pool_key_travels_in_hello_from_the_environment_or_a_key_file(router, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CONDENSE_WORKER_KEY", "env-key-0123456789abcdef")
+    assert router.spawn("none", worker_id="key-env").hello.pool_key == "env-key-0123456789abcdef"
+    key_file = tmp_path / "key"
+    key_file.write_text("file-key-0123456789abcdef\n")
+    w = router.spawn("none", "--key-file", str(key_file), worker_id="key-file")
+    assert w.hello.pool_key == "file-key-0123456789abcdef"  # the file wins over the variable, stripped
+
+
+def test_hello_is_sent_again_after_a_reconnect(tcp_router) -> None:
+    # The orchestrator admits a new connection only with the pool key: a worker that reconnects
+    # (its old connection was dropped, e.g. while it was paused) must introduce itself again.
+    w = tcp_router.spawn("none", "--heartbeat-ms", "100", worker_id="re-w")
+    assert w.hello is not None
+    old = tcp_router.sock
+    endpoint = tcp_router.endpoint
+    old.close(linger=0)
+    time.sleep(0.3)
+    tcp_router.sock = tcp_router.ctx.socket(zmq.ROUTER)
+    tcp_router.sock.setsockopt(zmq.LINGER, 0)
+    tcp_router.sock.bind(endpoint)
+    tcp_router.pending.clear()
+    assert w.recv(15).kind == "hello"

@@ -176,3 +176,24 @@ def test_registering_a_kind_twice_is_refused(monkeypatch) -> None:
     monkeypatch.setitem(registry.HANDLERS, "evaluate", HandlerSpec("evaluate", lambda c, r: None))
     with pytest.raises(RuntimeError, match="registered twice"):
         handler("evaluate")(lambda c, r: None)
+
+
+def test_the_pool_key_is_read_once_and_dropped_from_the_environment(monkeypatch, tmp_path) -> None:
+    import os
+
+    from condense_worker.__main__ import read_pool_key
+
+    monkeypatch.setenv("CONDENSE_WORKER_KEY", "secret-from-env-0123456789")
+    assert read_pool_key(None) == "secret-from-env-0123456789"
+    assert "CONDENSE_WORKER_KEY" not in os.environ  # nothing the worker starts inherits it
+    monkeypatch.setenv("CONDENSE_WORKER_KEY", "ignored")
+    f = tmp_path / "k"
+    f.write_text("  from-file-0123456789  \n")
+    assert read_pool_key(str(f)) == "from-file-0123456789"
+    assert "CONDENSE_WORKER_KEY" not in os.environ
+
+
+def test_hello_carries_the_key_and_the_options_repr_does_not(worker) -> None:
+    worker.opts.pool_key = "k-0123456789abcdef"
+    assert worker.hello().hello.pool_key == "k-0123456789abcdef"
+    assert "k-0123456789abcdef" not in repr(worker.opts)

@@ -12,12 +12,12 @@ export const FIXTURES = path.join(REPO, "test/workers/fixtures");
 
 export const quietLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
-export type FakeMode = "normal" | "bad-version" | "crash" | "no-hello" | "silent" | "garbage-reply" | "with-child";
+export type FakeMode = "normal" | "bad-version" | "crash" | "crash-early" | "no-hello" | "silent" | "garbage-reply" | "with-child";
 
 /** Runs test/workers/fixtures/fake_worker.py; `modes` picks a mode per spawn (first spawn, restart, ...). */
 export function fakeCommand(opts: { modes?: FakeMode[]; heartbeatMs?: number; maxInflight?: number } = {}): WorkerCommand {
   let spawned = 0;
-  return ({ id, endpoint, spec, python }) => {
+  return ({ id, endpoint, spec, python, threads }) => {
     const modes = opts.modes ?? ["normal"];
     const mode = modes[Math.min(spawned++, modes.length - 1)]!;
     return {
@@ -30,6 +30,7 @@ export function fakeCommand(opts: { modes?: FakeMode[]; heartbeatMs?: number; ma
         "--mode", mode,
         "--heartbeat-ms", String(opts.heartbeatMs ?? 500),
         "--max-inflight", String(opts.maxInflight ?? 1),
+        ...(threads ? ["--threads", String(threads)] : []),
       ],
     };
   };

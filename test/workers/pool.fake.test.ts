@@ -224,7 +224,7 @@ describe("WorkerPool with the scripted fake worker", () => {
   });
 
   it("reports a worker that dies before Hello with its id, phase, exit code and stderr", async () => {
-    const err = await startFake({ modes: ["crash"] }).then(() => undefined, (e: unknown) => e);
+    const err = await startFake({ modes: ["crash-early"] }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerStartError);
     const e = err as WorkerStartError;
     expect(e.workerId).toBe("w0");
@@ -235,7 +235,7 @@ describe("WorkerPool with the scripted fake worker", () => {
   });
 
   it("stops the workers already started when another fails to start", async () => {
-    const err = await startFake({ count: 2, modes: ["normal", "crash"] }).then(() => undefined, (e: unknown) => e);
+    const err = await startFake({ count: 2, modes: ["normal", "crash-early"] }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerStartError);
     expect((err as WorkerStartError).workerId).toBe("w1");
     expect(await waitFor(() => childrenMatching("fake_worker.py").length === 0, 5_000)).toBe(true);
@@ -322,14 +322,16 @@ describe("WorkerPool with the scripted fake worker", () => {
     expect(readdirSync(pool.fileDir)).toEqual([]);
   });
 
-  it("accepts a remote worker over tcp:// and forgets it when its heartbeats stop", async () => {
-    const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", heartbeatMs: 300 });
+  it("accepts a remote worker over tcp:// that holds the key and forgets it when its connection closes", async () => {
+    const workerKey = "remote-key-0123456789abcdef";
+    const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", heartbeatMs: 300, workerKey });
     expect(pool.endpoints.tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     await expect(pool.request(sleep(1))).rejects.toBeInstanceOf(NoWorkerError);
     const ready = new Promise((r) => pool.once("worker-ready", r));
     const remote = execa(PYTHON, [path.join(FIXTURES, "fake_worker.py"), "--connect", pool.endpoints.tcp!, "--worker-id", "gpu-host-1", "--heartbeat-ms", "300"], {
       stdin: "pipe",
       reject: false,
+      env: { CONDENSE_WORKER_KEY: workerKey },
     });
     try {
       await ready;

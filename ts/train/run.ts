@@ -59,6 +59,8 @@ export interface RunOptions {
   stream?: NodeJS.WriteStream;
   /** After a cancel, how long to wait for the worker to save its state before closing it. */
   drainTimeoutMs?: number;
+  /** torch threads for the training worker (`--threads`); default: the pool's share of the cores. */
+  threads?: number;
 }
 
 /** Starts the worker, trains, and returns the final record; worker errors propagate as typed WorkerErrors. */
@@ -77,6 +79,7 @@ export async function runTraining(cfg: TrainConfig, opts: RunOptions = {}): Prom
       workers: [{ model: "none", device: cfg.device, count: 1 }],
       ...(cfg.python ? { python: cfg.python } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.threads ? { threads: opts.threads } : {}),
       restart: { initialDelayMs: 60_000 },
       // `condense train` owns SIGINT/SIGTERM: it cancels the request so the worker saves last.ckpt first.
       handleSignals: false,

@@ -126,7 +126,8 @@ export class MalformedError extends WorkerError {
   }
 }
 
-export type StartPhase = "spawn" | "handshake" | "version";
+/** `startup`: the worker itself reported why it could not start (WorkerDead before Hello). */
+export type StartPhase = "spawn" | "startup" | "handshake" | "version";
 
 /** A local worker failed before it was ready: names the worker, the phase, how it ended and its last stderr lines. */
 export class WorkerStartError extends WorkerError {
@@ -134,12 +135,20 @@ export class WorkerStartError extends WorkerError {
   readonly exitCode: number | undefined;
   readonly signal: string | undefined;
   readonly stderrTail: string[];
+  /** The cause the worker sent in WorkerDead before its Hello, when it sent one. */
+  readonly reportedCause: string | undefined;
 
   constructor(
     workerId: string,
     phase: StartPhase,
     reason: string,
-    details: { exitCode?: number | undefined; signal?: string | undefined; stderrTail?: string[]; code?: ErrorCode } = {},
+    details: {
+      exitCode?: number | undefined;
+      signal?: string | undefined;
+      stderrTail?: string[];
+      code?: ErrorCode;
+      reportedCause?: string | undefined;
+    } = {},
   ) {
     const how =
       details.signal !== undefined ? ` (killed by ${details.signal})` : details.exitCode !== undefined ? ` (exit code ${details.exitCode})` : "";
@@ -150,6 +159,7 @@ export class WorkerStartError extends WorkerError {
     this.exitCode = details.exitCode;
     this.signal = details.signal;
     this.stderrTail = details.stderrTail ?? [];
+    this.reportedCause = details.reportedCause;
   }
 }
 

@@ -1,10 +1,10 @@
 // WorkerPool: binds the ROUTER, supervises local workers, admits, routes and times out requests.
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm, unlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import pino, { type Logger } from "pino";
@@ -26,7 +26,7 @@ import {
 } from "./errors.js";
 import { PoolMetrics } from "./metrics.js";
 import { registerPool, unregisterPool } from "./reaper.js";
-import { WORKER_DTYPE_FLAG, defaultWorkerCommand, spawnWorker, type WorkerProcess } from "./spawn.js";
+import { WORKER_DTYPE_FLAG, defaultWorkerCommand, spawnWorker, workerEnv, type WorkerProcess } from "./spawn.js";
 import { checkSize } from "./tensor.js";
 import type {
   LocalWorkerSpec,
@@ -45,6 +45,16 @@ const SHUTDOWN_GRACE_MS = 2_000;
 /** How long a cancelled or timed-out request keeps its worker slot while we wait for the worker's answer. */
 const ABANDON_GRACE_MS = 5_000;
 const EXIT_GRACE_MS = 100;
+/** How long a worker that sent WorkerDead before its Hello may take to exit before we stop waiting for its exit code. */
+const DEAD_EXIT_WAIT_MS = 3_000;
+/** A lost remote worker still connected but silent this long is forgotten. */
+const LOST_FORGET_MS = 600_000;
+/** libzmq ZMQ_ROUTER_NOTIFY (draft) and ZMQ_NOTIFY_DISCONNECT: an empty message from a peer whose connection ended. */
+const ZMQ_ROUTER_NOTIFY = 97;
+const ZMQ_NOTIFY_DISCONNECT = 2;
+/** The environment variable a worker reads the pool key from. */
+export const WORKER_KEY_ENV = "CONDENSE_WORKER_KEY";
+const MIN_KEY_LENGTH = 16;
 
 interface Pending {
   id: string;
@@ -79,7 +89,11 @@ interface WorkerHandle {
   restarts: number;
   failures: number;
   restartTimer: NodeJS.Timeout | undefined;
+  /** When a remote worker went lost (performance.now()). */
+  lostAt: number;
   onHello: ((h: Hello) => void) | undefined;
+  /** WorkerDead received before Hello: the worker's own account of why it could not start. */
+  onStartDead: ((cause: string) => void) | undefined;
   onHelloError: ((e: Error) => void) | undefined;
 }
 
@@ -88,10 +102,19 @@ export class WorkerPool extends EventEmitter {
   readonly log: Logger;
   /** The endpoints actually bound (a tcp port of `*` or 0 is resolved). */
   readonly endpoints: { ipc: string; tcp: string | undefined } = { ipc: "", tcp: undefined };
-  readonly fileDir: string;
 
   private readonly opts: PoolOptions;
-  private readonly router = new Router({ mandatory: true, handover: true, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+  // No handover: a peer cannot take over the routing id (and so the work) of a connected worker.
+  // ZMTP heartbeats drop connections that are really dead, so a restarted remote worker can rejoin
+  // under its id; the timeout is long so a paused (lost) worker keeps its connection and comes back.
+  private readonly router = new Router({
+    mandatory: true,
+    handover: false,
+    sendHighWaterMark: 0,
+    receiveHighWaterMark: 0,
+    heartbeatInterval: 2_000,
+    heartbeatTimeout: 60_000,
+  });
   private readonly workersById = new Map<string, WorkerHandle>();
   private readonly queue: Pending[] = [];
   private readonly python: string;
@@ -103,7 +126,15 @@ export class WorkerPool extends EventEmitter {
   private seq = 0;
   private closed = false;
   private livenessTimer: NodeJS.Timeout | undefined;
-  private readonly ownFileDir: string;
+  private readonly shmRoot: string;
+  private ownFileDir: string | undefined;
+  private sockDir: string | undefined;
+  private dir = "";
+  private readonly keyDigest: Buffer;
+  private readonly key: string;
+  private readonly threads: number;
+  private refusedLogAt = 0;
+  private refusedSinceLog = 0;
 
   private constructor(opts: PoolOptions) {
     super();
@@ -112,14 +143,20 @@ export class WorkerPool extends EventEmitter {
     this.metrics = new PoolMetrics(opts.registry);
     this.python = opts.python ?? path.join(REPO_ROOT, ".venv/bin/python");
     this.command = opts.command ?? defaultWorkerCommand;
-    this.restartPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, stableAfterMs: 30_000, ...opts.restart };
+    this.restartPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, stableAfterMs: 30_000, maxAttempts: 5, ...opts.restart };
     this.maxQueue = opts.maxQueue ?? 64;
     this.defaultHeartbeatMs = opts.heartbeatMs ?? 1_000;
-    const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
-    const shm = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
-    this.ownFileDir = path.join(shm, `condense-${tag}`);
-    this.fileDir = opts.fileDir ?? this.ownFileDir;
-    this.endpoints.ipc = opts.endpoint ?? `ipc://${path.join(os.tmpdir(), `condense-${tag}.sock`)}`;
+    this.shmRoot = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
+    this.key = opts.workerKey ?? process.env[WORKER_KEY_ENV] ?? randomBytes(32).toString("base64url");
+    this.keyDigest = digest(this.key);
+    const local = opts.workers.reduce((n, w) => n + w.count, 0);
+    this.threads = opts.threads ?? Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, local)));
+    if (opts.endpoint) this.endpoints.ipc = opts.endpoint;
+  }
+
+  /** Where tensors sent as files live: `fileDir`, else a private folder (0700, random name) on tmpfs. */
+  get fileDir(): string {
+    return this.dir;
   }
 
   /** Binds the socket(s), spawns every local worker and resolves once all of them said Hello. */
@@ -143,9 +180,27 @@ export class WorkerPool extends EventEmitter {
   }
 
   private async bind(): Promise<void> {
-    await sweepStale([path.dirname(this.ownFileDir), os.tmpdir()]);
-    await mkdir(this.fileDir, { recursive: true, mode: 0o700 });
+    await sweepStale([this.shmRoot, os.tmpdir()]);
+    // mkdtemp creates a fresh 0700 folder with an unpredictable name, or fails: never one someone planted.
+    if (this.opts.fileDir) {
+      this.dir = this.opts.fileDir;
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    } else {
+      this.ownFileDir = await mkdtemp(path.join(this.shmRoot, `condense-${process.pid}-`));
+      this.dir = this.ownFileDir;
+    }
     registerPool(this, this.opts.handleSignals ?? true);
+    if (!this.endpoints.ipc) {
+      // Only our user can enter the folder, so only our user can connect to the socket inside it.
+      this.sockDir = await mkdtemp(path.join(os.tmpdir(), `condense-${process.pid}-`));
+      this.endpoints.ipc = `ipc://${path.join(this.sockDir, "pool.sock")}`;
+    }
+    try {
+      // Tells us when a worker's connection ends (a remote worker then has to say Hello again).
+      (this.router as unknown as { setInt32Option(o: number, v: number): void }).setInt32Option(ZMQ_ROUTER_NOTIFY, ZMQ_NOTIFY_DISCONNECT);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, "libzmq without ROUTER_NOTIFY: a reconnected remote worker is only re-admitted by its Hello");
+    }
     await this.router.bind(this.endpoints.ipc);
     if (this.opts.tcpEndpoint) {
       await this.router.bind(this.opts.tcpEndpoint);
@@ -280,6 +335,7 @@ export class WorkerPool extends EventEmitter {
       for (const p of w.inflight.values()) this.finish(p, new PoolClosedError(), "closed");
       w.inflight.clear();
       w.onHelloError?.(new PoolClosedError());
+      w.onStartDead = undefined;
       if (w.local && w.proc && !w.proc.exit) {
         const proc = w.proc;
         if (w.state === "ready") await this.sendShutdown(w.id);
@@ -296,7 +352,8 @@ export class WorkerPool extends EventEmitter {
     this.router.close();
     unregisterPool(this);
     if (this.endpoints.ipc.startsWith("ipc://")) await unlink(this.endpoints.ipc.slice("ipc://".length)).catch(() => undefined);
-    if (this.fileDir === this.ownFileDir) await rm(this.ownFileDir, { recursive: true, force: true });
+    if (this.sockDir) await rm(this.sockDir, { recursive: true, force: true });
+    if (this.ownFileDir) await rm(this.ownFileDir, { recursive: true, force: true });
   }
 
   /** Synchronous last resort for process exit/signals: SIGKILL every local worker's process group. */
@@ -417,12 +474,7 @@ export class WorkerPool extends EventEmitter {
     this.finish(p, err, outcome);
     if (w && w.inflight.has(p.id)) {
       p.abandoned = true;
-      const cancel = create(ToWorkerSchema, {
-        protocolVersion: ProtocolVersion.CURRENT,
-        requestId: `${p.id}.cancel`,
-        body: { case: "cancel", value: { targetRequestId: p.id } },
-      });
-      this.send(w.id, [Buffer.from(toBinary(ToWorkerSchema, cancel))]).catch(() => undefined);
+      this.sendCancel(w.id, p.id);
       const t = setTimeout(() => this.release(w, p.id), ABANDON_GRACE_MS);
       t.unref();
     }
@@ -454,6 +506,15 @@ export class WorkerPool extends EventEmitter {
     return next;
   }
 
+  private sendCancel(workerId: string, requestId: string): void {
+    const cancel = create(ToWorkerSchema, {
+      protocolVersion: ProtocolVersion.CURRENT,
+      requestId: `${requestId}.cancel`,
+      body: { case: "cancel", value: { targetRequestId: requestId } },
+    });
+    this.send(workerId, [Buffer.from(toBinary(ToWorkerSchema, cancel))]).catch(() => undefined);
+  }
+
   private async sendShutdown(workerId: string): Promise<void> {
     const msg = create(ToWorkerSchema, {
       protocolVersion: ProtocolVersion.CURRENT,
@@ -477,6 +538,7 @@ export class WorkerPool extends EventEmitter {
   }
 
   private async onMessage(routingId: string, frames: Buffer[]): Promise<void> {
+    if (frames.length === 1 && frames[0]!.length === 0) return this.onDisconnect(routingId);
     let header: FromWorker;
     try {
       header = decodeHeader(frames[0]);
@@ -488,6 +550,12 @@ export class WorkerPool extends EventEmitter {
     const body = header.body;
     if (body.case === "hello") return this.onHello(routingId, body.value);
     const w = this.workersById.get(routingId);
+    if (w && body.case === "dead" && w.onStartDead) {
+      // The worker failed while starting and says why: a local worker we spawned, on its own connection.
+      w.onStartDead(body.value.cause);
+      return;
+    }
+    if (w && w.state === "lost") this.readmit(w);
     if (!w || w.state !== "ready") {
       if (this.closed) return;
       this.log.debug({ worker: routingId, kind: body.case }, "message from a worker that has not said Hello");
@@ -540,6 +608,13 @@ export class WorkerPool extends EventEmitter {
 
   private onHello(routingId: string, hello: Hello): void {
     let w = this.workersById.get(routingId);
+    const key = hello.poolKey;
+    hello.poolKey = "";
+    if (!timingSafeEqual(digest(key), this.keyDigest)) {
+      // Nothing is kept for the peer: it gets no handle, no work and no answer.
+      this.refuse(routingId, key ? "wrong key" : "no key");
+      return;
+    }
     if (hello.protocolVersion !== ProtocolVersion.CURRENT) {
       const err = new ProtocolMismatchError(routingId, hello.protocolVersion, ProtocolVersion.CURRENT);
       this.log.error({ worker: routingId, got: hello.protocolVersion }, err.message);
@@ -552,7 +627,14 @@ export class WorkerPool extends EventEmitter {
     }
     if (!w) {
       w = this.newHandle(routingId, undefined);
-    } else if (w.state === "ready") {
+    } else if (w.local && !w.onHello) {
+      // A local worker's id is ours to give: only the process we started may use it (it says Hello
+      // again after a reconnect); anything else under that id is refused.
+      if (w.state !== "ready" || hello.pid !== w.proc?.pid) {
+        this.refuse(routingId, "local worker id used by another process");
+        return;
+      }
+    } else if (w.state === "ready" || w.state === "lost") {
       // Same id said Hello again: a remote worker restarted; whatever it was doing is lost.
       this.failInflight(w, "reconnected with a new Hello");
     }
@@ -588,8 +670,10 @@ export class WorkerPool extends EventEmitter {
       restarts: 0,
       failures: 0,
       restartTimer: undefined,
+      lostAt: 0,
       onHello: undefined,
       onHelloError: undefined,
+      onStartDead: undefined,
     };
     this.workersById.set(id, w);
     return w;
@@ -610,6 +694,8 @@ export class WorkerPool extends EventEmitter {
         command: this.command,
         logger: this.log,
         heartbeatMs: this.opts.heartbeatMs,
+        threads: this.threads,
+        env: workerEnv(process.env, { ...this.opts.env, [WORKER_KEY_ENV]: this.key }),
       });
     } catch (e) {
       throw new WorkerStartError(w.id, "spawn", (e as Error).message);
@@ -617,20 +703,28 @@ export class WorkerPool extends EventEmitter {
     w.proc = proc;
     const readyTimeoutMs = this.opts.readyTimeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
+    let deadTimer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
+        let reported: string | undefined;
+        const failed = (x: { exitCode?: number | undefined; signal?: string | undefined }) =>
+          reported !== undefined
+            ? new WorkerStartError(w.id, "startup", reported, { ...x, stderrTail: proc.stderrTail(), reportedCause: reported })
+            : new WorkerStartError(w.id, "spawn", "exited before saying Hello", { ...x, stderrTail: proc.stderrTail() });
         w.onHello = () => resolve();
         w.onHelloError = reject;
+        w.onStartDead = (cause) => {
+          reported = cause || "the worker reported a start-up failure without a cause";
+          // Its exit follows: wait briefly for the exit code, but not for a worker that hangs on.
+          deadTimer = setTimeout(() => reject(failed({})), DEAD_EXIT_WAIT_MS);
+        };
         timer = setTimeout(
           () => reject(new WorkerStartError(w.id, "handshake", `no Hello within ${readyTimeoutMs} ms`, { stderrTail: proc.stderrTail() })),
           readyTimeoutMs,
         );
         proc.exited.then((x) =>
           // Give the readline of stderr a moment to deliver the last lines before quoting them.
-          setTimeout(
-            () => reject(new WorkerStartError(w.id, "spawn", "exited before saying Hello", { ...x, stderrTail: proc.stderrTail() })),
-            50,
-          ),
+          setTimeout(() => reject(failed(x)), 50),
         );
       });
     } catch (e) {
@@ -639,8 +733,10 @@ export class WorkerPool extends EventEmitter {
       throw e;
     } finally {
       clearTimeout(timer);
+      clearTimeout(deadTimer);
       w.onHello = undefined;
       w.onHelloError = undefined;
+      w.onStartDead = undefined;
     }
     // From now on an exit is a death to supervise.
     void proc.exited.then((x) => {
@@ -649,7 +745,7 @@ export class WorkerPool extends EventEmitter {
         if (w.proc !== proc || this.closed || w.state !== "ready") return;
         const how = x.signal ? `killed by ${x.signal}` : `exit code ${x.exitCode}`;
         const tail = proc.stderrTail().slice(-5).join(" | ");
-        this.markDead(w, `process exited (${how})${tail ? `; stderr: ${tail}` : ""}`);
+        this.markDead(w, `process exited (${how})${tail ? `; stderr: ${tail}` : ""}`, x.signal !== undefined);
       }, EXIT_GRACE_MS);
     });
   }
@@ -659,8 +755,50 @@ export class WorkerPool extends EventEmitter {
     for (const w of this.workersById.values()) {
       if (w.state === "ready" && now - w.lastSeen > MISSED_HEARTBEATS * w.heartbeatMs) {
         this.markDead(w, `missed ${MISSED_HEARTBEATS} heartbeats (${Math.round(now - w.lastSeen)} ms silent)`);
+      } else if (w.state === "lost" && now - w.lostAt > LOST_FORGET_MS) {
+        this.log.warn({ worker: w.id }, "forgetting a remote worker lost for too long");
+        this.workersById.delete(w.id);
       }
     }
+  }
+
+  /** A lost remote worker spoke again on the connection it said Hello on: it serves again. */
+  private readmit(w: WorkerHandle): void {
+    w.state = "ready";
+    w.lastSeen = performance.now();
+    w.readyAt = performance.now();
+    this.updateLive();
+    this.log.info({ worker: w.id, lostMs: Math.round(performance.now() - w.lostAt) }, "lost worker is back");
+    this.emit("worker-ready", w.id);
+    this.pump();
+  }
+
+  /** The connection of a peer ended (ROUTER_NOTIFY). A remote worker must say Hello again; local exits are watched. */
+  private onDisconnect(routingId: string): void {
+    const w = this.workersById.get(routingId);
+    if (!w || w.local || this.closed) return;
+    const wasReady = w.state === "ready";
+    if (wasReady) {
+      w.state = "dead";
+      this.log.error({ worker: w.id, local: false }, "worker dead: its connection closed");
+      this.emit("worker-dead", { workerId: w.id, cause: "connection closed" });
+    }
+    this.failInflight(w, "connection closed");
+    this.workersById.delete(w.id);
+    this.updateLive();
+    this.failUnservable();
+  }
+
+  /** A Hello without the pool's key; logged at most every 10 s so a flood cannot fill the log. */
+  private refuse(routingId: string, why: string): void {
+    this.refusedSinceLog++;
+    const now = performance.now();
+    if (now - this.refusedLogAt > 10_000) {
+      this.log.warn({ peer: routingId.slice(0, 64), why, refused: this.refusedSinceLog }, "refused a Hello without the pool's key");
+      this.refusedLogAt = now;
+      this.refusedSinceLog = 0;
+    }
+    this.emit("refused", { workerId: routingId, error: new WorkerError(ErrorCode.INVALID_ARGUMENT, `Hello refused: ${why}`) });
   }
 
   private failInflight(w: WorkerHandle, cause: string): void {
@@ -670,21 +808,29 @@ export class WorkerPool extends EventEmitter {
     for (const p of pending) this.finish(p, new WorkerDeadError(w.id, cause, p.id), "worker_dead");
   }
 
-  private markDead(w: WorkerHandle, cause: string): void {
+  /** `killed`: ended by a signal from outside (kill -9, the OOM killer), not by its own failure. */
+  private markDead(w: WorkerHandle, cause: string, killed = false): void {
     if (w.state !== "ready" || this.closed) return;
     w.state = "dead";
     this.log.error({ worker: w.id, local: w.local }, `worker dead: ${cause}`);
+    if (!w.local) {
+      // Still connected (else onDisconnect), maybe paused or cut off for a while: keep it and tell it
+      // to drop the work we now fail, so it comes back idle when it speaks again.
+      for (const id of w.inflight.keys()) this.sendCancel(w.id, id);
+      w.state = "lost";
+      w.lostAt = performance.now();
+    }
     this.failInflight(w, cause);
     this.updateLive();
     this.emit("worker-dead", { workerId: w.id, cause });
     if (!w.local) {
-      this.workersById.delete(w.id);
       this.failUnservable();
       return;
     }
     // Also after the worker's own exit: what it started may still run in its group.
     w.proc?.killGroup("SIGKILL", true);
-    if (performance.now() - w.readyAt > this.restartPolicy.stableAfterMs) w.failures = 0;
+    // The backoff is for workers that keep failing, not for healthy ones killed from outside.
+    if (killed || performance.now() - w.readyAt > this.restartPolicy.stableAfterMs) w.failures = 0;
     this.scheduleRestart(w);
   }
 
@@ -699,20 +845,32 @@ export class WorkerPool extends EventEmitter {
       w.restarts++;
       this.metrics.restarts.inc({ worker: w.id });
       this.emit("worker-restart", w.id);
-      this.startLocal(w).catch((e: Error) => {
-        if (this.closed) return;
-        this.log.error({ worker: w.id, err: e.message }, "worker restart failed");
-        this.scheduleRestart(w);
-      });
+      this.startLocal(w).then(
+        () => undefined,
+        (e: Error) => {
+          if (this.closed) return;
+          this.log.error({ worker: w.id, err: e.message, attempt: w.failures }, "worker restart failed");
+          if (w.failures >= this.restartPolicy.maxAttempts) this.giveUp(w, e);
+          else this.scheduleRestart(w);
+        },
+      );
     }, delay);
   }
 
-  /** After a remote worker leaves, queued requests nobody can serve fail instead of waiting for their deadline. */
-  private failUnservable(): void {
+  /** A local worker that failed `restart.maxAttempts` starts in a row stays down; what waited for it fails now. */
+  private giveUp(w: WorkerHandle, last: Error): void {
+    w.state = "failed";
+    this.log.error({ worker: w.id, attempts: w.failures, err: last.message }, "giving up on worker: it failed to start too many times");
+    this.emit("worker-failed", { workerId: w.id, error: last });
+    this.failUnservable(last);
+  }
+
+  /** After a worker leaves for good, queued requests nobody can serve fail instead of waiting for their deadline. */
+  private failUnservable(why?: Error): void {
     for (const p of [...this.queue]) {
       if (this.couldServe(p.capability)) continue;
       this.queue.splice(this.queue.indexOf(p), 1);
-      this.finish(p, new NoWorkerError(p.capability), "no_worker");
+      this.finish(p, why ?? new NoWorkerError(p.capability), "no_worker");
     }
     this.metrics.queueDepth.set(this.queue.length);
   }
@@ -724,7 +882,8 @@ export class WorkerPool extends EventEmitter {
   }
 }
 
-const OWN_NAME = /^condense-(\d+)-[0-9a-f]{8}(\.sock)?$/;
+// Folders from mkdtemp (6 random characters), and the socket/folder names of older versions.
+const OWN_NAME = /^condense-(\d+)-(?:[A-Za-z0-9]{6}|[0-9a-f]{8}(\.sock)?)$/;
 
 /** Removes sockets and file folders that pools of dead processes (e.g. SIGKILLed ones) left behind. */
 async function sweepStale(dirs: string[]): Promise<void> {
@@ -750,6 +909,10 @@ function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+function digest(key: string): Buffer {
+  return createHash("sha256").update(key, "utf8").digest();
 }
 
 function hasCapability(w: WorkerHandle, capability: string): boolean {
@@ -801,4 +964,10 @@ function validateOptions(o: PoolOptions): void {
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) bad(`${k} must be a positive number`);
   }
   if (o.maxQueue !== undefined && (!Number.isInteger(o.maxQueue) || o.maxQueue < 0)) bad("maxQueue must be a non-negative integer");
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) bad("threads must be a positive integer");
+  const ma = o.restart?.maxAttempts;
+  if (ma !== undefined && (!Number.isInteger(ma) || ma < 1)) bad("restart.maxAttempts must be a positive integer");
+  const key = o.workerKey ?? process.env[WORKER_KEY_ENV];
+  if (key !== undefined && key.length < MIN_KEY_LENGTH) bad(`workerKey (or ${WORKER_KEY_ENV}) must have at least ${MIN_KEY_LENGTH} characters`);
+  if (o.tcpEndpoint !== undefined && key === undefined) bad(`tcpEndpoint needs workerKey or ${WORKER_KEY_ENV}: remote workers must present it`);
 }

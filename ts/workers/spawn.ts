@@ -21,7 +21,7 @@ const PGID_LAUNCHER = "import os,sys; os.setpgid(0,0); os.execvp(sys.argv[1], sy
 /** The worker's `--dtype` names for the model dtypes it can load. */
 export const WORKER_DTYPE_FLAG = { f32: "float32", bf16: "bfloat16", f16: "float16" } as const;
 
-export const defaultWorkerCommand: WorkerCommand = ({ id, endpoint, spec, python, heartbeatMs }) => ({
+export const defaultWorkerCommand: WorkerCommand = ({ id, endpoint, spec, python, heartbeatMs, threads }) => ({
   file: python,
   args: [
     "-m",
@@ -36,6 +36,7 @@ export const defaultWorkerCommand: WorkerCommand = ({ id, endpoint, spec, python
     id,
     ...(spec.dtype ? ["--dtype", WORKER_DTYPE_FLAG[spec.dtype]] : []),
     ...(heartbeatMs ? ["--heartbeat-ms", String(Math.round(heartbeatMs))] : []),
+    ...(threads ? ["--threads", String(threads)] : []),
     ...(spec.extraArgs ?? []),
   ],
 });
@@ -122,8 +123,18 @@ export function spawnWorker(opts: {
   command: WorkerCommand;
   logger: Logger;
   heartbeatMs?: number;
+  threads?: number;
+  /** The worker's whole environment (see workerEnv): nothing else is inherited. */
+  env: Record<string, string>;
 }): WorkerProcess {
-  const cmd = opts.command({ id: opts.id, endpoint: opts.endpoint, spec: opts.spec, python: opts.python, heartbeatMs: opts.heartbeatMs });
+  const cmd = opts.command({
+    id: opts.id,
+    endpoint: opts.endpoint,
+    spec: opts.spec,
+    python: opts.python,
+    heartbeatMs: opts.heartbeatMs,
+    threads: opts.threads,
+  });
   const child = execa(opts.python, ["-S", "-c", PGID_LAUNCHER, cmd.file, ...cmd.args], {
     cwd: cmd.cwd,
     // Not `detached`: that calls setsid, and a new session lands in its own scheduler autogroup, which
@@ -135,9 +146,31 @@ export function spawnWorker(opts: {
     stderr: "pipe",
     buffer: false,
     reject: false,
-    env: { PYTHONUNBUFFERED: "1" },
+    extendEnv: false,
+    env: opts.env,
   });
   return new WorkerProcess(opts.id, child, opts.logger);
+}
+
+/**
+ * What a worker may inherit from our environment: what Python, torch, Hugging Face and CUDA read.
+ * Everything else (AWS_*, S3 or API keys, wallet passwords) stays with the orchestrator.
+ */
+const ENV_ALLOW = [
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TERM|LD_LIBRARY_PATH|VIRTUAL_ENV|XDG_CACHE_HOME|XDG_RUNTIME_DIR)$/,
+  /^LC_[A-Z_]+$/,
+  /^PYTHON[A-Z_]*$/,
+  /^(HF|HUGGINGFACE|TRANSFORMERS|TOKENIZERS|SAFETENSORS)_[A-Z0-9_]+$/,
+  /^(TORCH|TORCHINDUCTOR|PYTORCH)_[A-Z0-9_]+$/,
+  /^(CUDA|NVIDIA|NCCL|CUBLAS|CUDNN)_[A-Z0-9_]+$/,
+  /^(OMP|MKL|OPENBLAS|KMP|GOTO|VECLIB|NUMEXPR)_[A-Z0-9_]+$/,
+];
+
+/** The environment of a local worker: the allow-listed part of `from`, then `extra`. */
+export function workerEnv(from: NodeJS.ProcessEnv, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(from)) if (v !== undefined && ENV_ALLOW.some((re) => re.test(k))) env[k] = v;
+  return { ...env, PYTHONUNBUFFERED: "1", ...extra };
 }
 
 const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);

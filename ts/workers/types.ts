@@ -22,7 +22,15 @@ export interface LocalWorkerSpec {
 }
 
 /** How to start one local worker; the default runs `python -m condense_worker`. */
-export type WorkerCommand = (w: { id: string; endpoint: string; spec: LocalWorkerSpec; python: string; heartbeatMs?: number }) => {
+export type WorkerCommand = (w: {
+  id: string;
+  endpoint: string;
+  spec: LocalWorkerSpec;
+  python: string;
+  heartbeatMs?: number;
+  /** torch threads for this worker (`--threads`): `PoolOptions.threads`, else the cores divided among the local workers. */
+  threads?: number;
+}) => {
   file: string;
   args: string[];
   cwd?: string;
@@ -32,8 +40,10 @@ export interface RestartPolicy {
   /** First delay before restarting a dead local worker; doubles per consecutive failure. */
   initialDelayMs: number;
   maxDelayMs: number;
-  /** A worker that stayed up this long resets its backoff. */
+  /** A worker that stayed up this long resets its backoff (so does a kill by a signal of a worker that was ready). */
   stableAfterMs: number;
+  /** Consecutive failed starts after which a local worker is given up ("failed") and its queued requests fail. */
+  maxAttempts: number;
 }
 
 export interface PoolOptions {
@@ -59,6 +69,23 @@ export interface PoolOptions {
   fileDir?: string;
   /** Kill the workers when this process gets SIGINT/SIGTERM, crashes or exits (default true). */
   handleSignals?: boolean;
+  /**
+   * torch threads per local worker (`--threads`). Default: os.availableParallelism() divided by the
+   * number of local workers, at least 1 (torch's own default, every core per worker, oversubscribes).
+   */
+  threads?: number;
+  /**
+   * The secret every worker presents in its Hello (at least 16 characters). Default: the
+   * CONDENSE_WORKER_KEY environment variable, else a random key only local workers get. Required
+   * (one of the two) with `tcpEndpoint`, since remote workers must be given it.
+   */
+  workerKey?: string;
+  /**
+   * Extra environment variables for local workers. They otherwise get only an allow-list of this
+   * process's environment (PATH, HOME, locale, PYTHON*, HF_*, TRANSFORMERS_*, TORCH*, CUDA_*, thread
+   * settings, ...), never cloud keys or other secrets.
+   */
+  env?: Record<string, string>;
 }
 
 export interface PoolRequest {
@@ -86,7 +113,8 @@ export interface PoolReply {
   workerId: string;
 }
 
-export type WorkerState = "starting" | "ready" | "dead" | "restarting" | "stopped";
+/** `lost`: a remote worker that went silent while still connected; re-admitted when it speaks again. `failed`: a local worker given up after `restart.maxAttempts` failed starts. */
+export type WorkerState = "starting" | "ready" | "dead" | "restarting" | "stopped" | "lost" | "failed";
 
 export interface WorkerInfo {
   id: string;

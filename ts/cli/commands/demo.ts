@@ -11,6 +11,7 @@ interface DemoArgs {
   "max-new-tokens": number;
   "filler-sentences": number;
   python?: string;
+  threads?: number;
   "log-level": string;
 }
 
@@ -44,10 +45,12 @@ export const command: CommandModule<object, DemoArgs> = {
       .option("max-new-tokens", { type: "number", default: 16 })
       .option("filler-sentences", { type: "number", default: 12, describe: "context length, in sentences (SmolLM2-135M still finds the fact at 12)" })
       .option("python", { type: "string", describe: "Python interpreter with condense_worker installed (default .venv/bin/python)" })
+      .option("threads", { type: "number", describe: "torch threads for the worker on CPU (default: every core)" })
       .option("log-level", { type: "string", default: "warn", choices: ["debug", "info", "warn", "error", "silent"] })
       .check((a) => {
         if (!Number.isInteger(a["max-new-tokens"]) || a["max-new-tokens"] < 1) throw new Error("--max-new-tokens must be a positive integer");
         if (!Number.isInteger(a["filler-sentences"]) || a["filler-sentences"] < 1) throw new Error("--filler-sentences must be a positive integer");
+        if (a.threads !== undefined && (!Number.isInteger(a.threads) || a.threads < 1)) throw new Error("--threads must be a positive integer");
         return true;
       }),
   handler: async (args) => {
@@ -58,6 +61,7 @@ export const command: CommandModule<object, DemoArgs> = {
     const pool = await WorkerPool.start({
       workers: [{ model: args.model, device: args.device, count: 1 }],
       ...(args.python ? { python: args.python } : {}),
+      ...(args.threads ? { threads: args.threads } : {}),
       readyTimeoutMs: 300_000,
       logger,
     });

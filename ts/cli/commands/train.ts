@@ -7,7 +7,11 @@ import { TRAIN_OPTIONS, resolveTrainConfig } from "../../train/config.js";
 export const command: CommandModule = {
   command: "train",
   describe: "train a soft-token condenser (LoRA condenser LM + projection into a frozen decoder)",
-  builder: (y) => addOptions(y, TRAIN_OPTIONS),
+  builder: (y) =>
+    addOptions(y, TRAIN_OPTIONS).option("threads", {
+      type: "number",
+      describe: "torch threads for the training worker on CPU (default: every core)",
+    }),
   handler: async (argv) => {
     let cfg;
     try {
@@ -20,13 +24,18 @@ export const command: CommandModule = {
       throw e;
     }
     // Loaded after validation so a bad flag never pays for the worker layer.
+    const threads = (argv as { threads?: unknown }).threads;
+    if (threads !== undefined && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1)) {
+      process.stderr.write("--threads must be a positive integer\n");
+      process.exit(2);
+    }
     const { runTraining, exitFor, EXIT } = await import("../../train/run.js");
     const abort = new AbortController();
     const stop = (signal: string) => abort.abort(new Error(`${signal} received`));
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
     try {
-      const out = await runTraining(cfg, { signal: abort.signal });
+      const out = await runTraining(cfg, { signal: abort.signal, ...(threads ? { threads } : {}) });
       const f = out.final;
       process.stdout.write(
         `trained ${f.step}/${f.max_steps} steps: loss ${f.loss ?? "-"}, best val_loss ${f.val_loss ?? "-"}, ` +
