@@ -161,7 +161,7 @@ def main():
         "ss58": [{"pubkey": alice.hex(), "address": ss58(alice)}, {"pubkey": key(1).hex(), "address": ss58(key(1))}],
         "axon_info": [
             {"hex": axon(*NEURONS[0]["axon"]).hex(), "ip": "203.0.113.7", "ip_type": 4, "port": 8091, "block": 4_000_123, "version": 10_002_000},
-            {"hex": axon(*NEURONS[1]["axon"]).hex(), "ip": "2001:db8:0:0:0:0:0:1", "ip_type": 6, "port": 9000, "block": 4_000_050, "version": 0},
+            {"hex": axon(*NEURONS[1]["axon"]).hex(), "ip": "2001:db8::1", "ip_type": 6, "port": 9000, "block": 4_000_050, "version": 0},
         ],
         "neuron_info_lite": {"hex": neuron_lite(NEURONS[0]).hex(), "expect": neurons_json[0]},
         "neurons_lite_vec": {"hex": vec(NEURONS, neuron_lite).hex(), "netuid": 47, "expect": neurons_json},

@@ -71,6 +71,16 @@ describe("AxonInfo", () => {
     expect(isChainValidIp(ipToInt("10.0.0.1").value, 4)).toBe(true);
     expect(isChainValidIp(1n, 5)).toBe(false);
     expect(isChainValidIp(0n, 4)).toBe(false);
+    // IPv6 text as RFC 5952 (Python's ipaddress / the SDK's netaddr print these strings for these values).
+    const v6: Array<[bigint, string]> = [
+      [0x20010db8000000000000000000000001n, "2001:db8::1"],
+      [0xfe800000000000000000000000010002n, "fe80::1:2"],
+      [0x00010000000000000000000000000000n, "1::"],
+      [0x20010db8000000010000000000000001n, "2001:db8:0:1::1"],
+      [0x20010db8000100000001000000000001n, "2001:db8:1:0:1::1"],
+      [0x20010db8000100010001000100010001n, "2001:db8:1:1:1:1:1:1"],
+    ];
+    for (const [value, text] of v6) expect(intToIp(value).ip).toBe(text);
     expect(isChainValidIp(0n, 6)).toBe(false);
     expect(() => ipToInt("1.2.3")).toThrow(ChainError);
   });

@@ -35,7 +35,22 @@ export function intToIp(value: bigint): { ip: string; ipType: 4 | 6 } {
   }
   const groups: string[] = [];
   for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
-  return { ip: groups.join(":"), ipType: 6 };
+  // RFC 5952 text (what the SDK's netaddr and Python's ipaddress print): the longest run of two or more zero
+  // groups, the first on a tie, becomes "::".
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== "0") {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  if (best < 0) return { ip: groups.join(":"), ipType: 6 };
+  return { ip: `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`, ipType: 6 };
 }
 
 /**
