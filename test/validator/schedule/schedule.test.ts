@@ -4,6 +4,7 @@ import {
   checkAxon,
   drawTestShare,
   expectedTestShare,
+  periodAt,
   planContender,
   scheduleQueries,
   seededRng,
@@ -100,5 +101,13 @@ describe("issue 10 §3: dial policy for axon addresses from the chain", () => {
   });
   it("refuses ports outside 1..65535", () => {
     for (const port of [0, -1, 65536, 1.5, Number.NaN]) expect(checkAxon({ ip: "8.8.8.8", port })).toMatchObject({ ok: false, code: "AXON_PORT_INVALID" });
+  });
+});
+
+describe("period ids come from the clock", () => {
+  it("gives every instant of a period the same id and bounds, so a restart resumes the same period", () => {
+    expect(periodAt(1_200_000, 600_000)).toEqual({ id: 2, start: 1_200_000, end: 1_800_000 });
+    expect(periodAt(1_799_999, 600_000)).toEqual({ id: 2, start: 1_200_000, end: 1_800_000 });
+    expect(periodAt(1_800_000, 600_000).id).toBe(3);
   });
 });

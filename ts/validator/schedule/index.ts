@@ -9,6 +9,7 @@ export {
   planContender,
   spreadTimes,
   scheduleQueries,
+  periodAt,
   type ShareOutcome,
   type ScheduleConfig,
   type PlanInput,

@@ -110,3 +110,9 @@ export function scheduleQueries<K>(plans: ReadonlyArray<{ contender: K; planned:
   for (const p of plans) spreadTimes(p.planned, start, periodMs, rng).forEach((at, index) => out.push({ at, contender: p.contender, index }));
   return out.sort((a, b) => a.at - b.at || a.index - b.index);
 }
+
+/** The scoring period containing `nowMs`: id floor(now / T), so a restarted validator lands in the same one. */
+export function periodAt(nowMs: number, periodMs: number): { id: number; start: number; end: number } {
+  const id = Math.floor(nowMs / periodMs);
+  return { id, start: id * periodMs, end: (id + 1) * periodMs };
+}
