@@ -33,7 +33,8 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
   const admitted = new WeakMap<object, Admission>();
   const refuse = (e: unknown, hotkey: string): never => {
     const err = toAxonError(e);
-    if (err.status === 500) service.log.warn({ caller: hotkey, detail: err.detail }, err.message);
+    // What the caller is not told (worker text, paths) is the operator's to see.
+    if (err.status === 500 || err.detail) service.log.warn({ caller: hotkey, status: err.status, detail: err.detail }, err.message);
     else service.log.debug({ caller: hotkey, status: err.status, err: err.message }, "compress refused");
     throw err;
   };
