@@ -296,6 +296,21 @@ describe("epochs, incentives and the clock", () => {
       vi.useRealTimers();
     }
   });
+  it("when started, drand pulses follow the clock (3 s rounds since quicknet genesis)", async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 1_800_000_000_000;
+      const c = new DevChain({ blockTimeMs: 12_000, now: () => now });
+      c.start();
+      expect(c.latestDrandRound).toBe(Math.floor((now / 1000 - 1_692_803_367) / 3));
+      now += 12_000;
+      vi.advanceTimersByTime(12_000);
+      expect(c.latestDrandRound).toBe(Math.floor((now / 1000 - 1_692_803_367) / 3));
+      await c.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
   it("marks neurons inactive after activityCutoff blocks without an update", async () => {
     chain.setSubnetParams(NET, { activityCutoff: 20, tempo: 1000 });
     await chain.setWeights(k.val, { netuid: NET, uids: [1], weights: [1], versionKey: 0 });

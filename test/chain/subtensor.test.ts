@@ -198,6 +198,15 @@ describe("SubtensorChain writes", () => {
     expect(reads.length).toBe(7);
     expect(new Set(reads.map((x) => x.params[1])).size).toBe(1);
   });
+  it("refuses a timelocked commit on a runtime without the stateful epoch storage (its round would be wrong)", async () => {
+    const p = withReads(new FakeSubtensorProvider({ legacyEpochs: true }));
+    const chain = await connect(p);
+    await expect(chain.commitTimelockedWeights(hot, { netuid: 47, uids: [1], weights: [1], versionKey: 0 })).rejects.toMatchObject({
+      kind: "unsupported-extension",
+      code: "StorageNotInRuntime",
+    });
+    expect(p.submitted).toHaveLength(0);
+  });
   it("submitWeights on a subnet with commit-reveal on (the golden hyperparameters) sends a timelocked commit", async () => {
     const p = withReads(new FakeSubtensorProvider());
     const chain = await connect(p);

@@ -176,6 +176,13 @@ export class SubtensorChain implements Chain {
    * defaults (Tempo 360, RevealPeriodEpochs 1, version 4, the rest 0).
    */
   async epochSchedule(netuid: number): Promise<{ schedule: EpochSchedule; revealPeriodEpochs: number; commitRevealVersion: number }> {
+    // Before dynamic tempo (mid 2026) these items did not exist and epochs followed the block-number formula:
+    // reading them as 0 would predict the wrong reveal epoch, so the commit would silently never be revealed.
+    const query = (this.api.query as unknown as Record<string, Record<string, unknown> | undefined>).subtensorModule;
+    const missing = ["lastEpochBlock", "pendingEpochAt", "subnetEpochIndex"].filter((k) => !query?.[k]);
+    if (missing.length > 0) {
+      throw new ChainError("unsupported-extension", "StorageNotInRuntime", `runtime lacks SubtensorModule.${missing.join(", ")}: no stateful epoch schedule to predict reveal rounds from`);
+    }
     const head = await this.currentBlock();
     const hash = await this.rpc<unknown>("chain_getBlockHash", [head]);
     if (typeof hash !== "string" || !/^0x[0-9a-f]{64}$/i.test(hash)) {
