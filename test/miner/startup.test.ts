@@ -5,7 +5,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "no
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TextCompressProtocol } from "../../ts/bittensor/protocols.js";
+import { Metadata, TextCompressProtocol } from "../../ts/bittensor/protocols.js";
 import { cryptoReady } from "../../ts/bittensor/signing.js";
 import { DevChain } from "../../ts/chain/devchain.js";
 import { contextSha256 } from "../../ts/container/hash.js";
@@ -214,12 +214,31 @@ describe("start-up checks", () => {
     }
   });
 
+  it("unregistered keys are refused on Metadata too (an axon-wide blacklist) and leave no nonce behind", async () => {
+    const m = await startMiner(config(), deps({ compressor: new FakeCompressor() }));
+    const at = { ip: "127.0.0.1", port: m.axon.port, hotkey: minerKey.address };
+    try {
+      const before = m.axon.nonces.size;
+      for (let i = 0; i < 20; i++) {
+        const d = new Dendrite({ wallet: Keypair.fromUri(`//Fresh${i}`) });
+        const r = await d.call(at, Metadata.create({}), { timeoutS: 5 });
+        expect(r.dendrite.status_code).toBe(403);
+        d.close();
+      }
+      expect(m.axon.nonces.size).toBe(before);
+      const ok = new Dendrite({ wallet: big });
+      expect((await ok.call(at, Metadata.create({}), { timeoutS: 5 })).dendrite.status_code).toBe(200);
+      ok.close();
+    } finally {
+      await m.stop();
+    }
+  });
+
   it("--threads reaches the workers", async () => {
     let opts: PoolOptions | null = null;
     const m = await startMiner(config(["--threads", "1", "--workers", "2"]), deps({ startPool: async (o) => ((opts = o), new FakePool(["compress:knorm"])) }));
     await m.stop();
-    const spec = opts!.workers[0]!;
-    expect(spec.count).toBe(2);
-    expect([...(spec.extraArgs ?? [])].join(" ")).toContain("--threads 1");
+    expect(opts!.workers[0]!.count).toBe(2);
+    expect(opts!.threads).toBe(1);
   });
 });

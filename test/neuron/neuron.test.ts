@@ -16,7 +16,7 @@ import {
   isUnpublishable,
   resolveExternalIp,
   startNeuron,
-  workerSpec,
+  poolOptionsFor,
 } from "../../ts/neuron/index.js";
 import { freePort } from "../../ts/util/free-port.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
@@ -123,9 +123,9 @@ describe("the published address", () => {
 });
 
 describe("worker options", () => {
-  it("--threads becomes the worker's --threads; unset leaves the pool's default", () => {
-    expect(workerSpec({ workers: 2, device: "cpu", threads: 3 }, "tiny:llama")).toEqual({ model: "tiny:llama", device: "cpu", count: 2, extraArgs: ["--threads", "3"] });
-    expect(workerSpec({ workers: 1, device: "cpu" }, "m").extraArgs).toBeUndefined();
+  it("--threads becomes the pool's threads (each worker's --threads); unset leaves the pool's default share", () => {
+    expect(poolOptionsFor({ workers: 2, device: "cpu", threads: 3 }, "tiny:llama")).toEqual({ workers: [{ model: "tiny:llama", device: "cpu", count: 2 }], threads: 3 });
+    expect(poolOptionsFor({ workers: 1, device: "cpu" }, "m")).not.toHaveProperty("threads");
   });
 });
 

@@ -191,7 +191,17 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
 
     // Requests past this wait for a slot in stake order (the priority hook), then queue in the pool.
     const maxConcurrentForwards = cfg.miner.max_concurrent ?? 2 * cfg.workers;
-    const axon = new Axon({ wallet: hotkey, port: cfg.axon.port, ip: cfg.axon.ip, externalIp: neuron.external.ip, externalPort: externalAddress(cfg.axon).port, maxConcurrentForwards, logger: log.child({ part: "axon" }) });
+    const axon = new Axon({
+      wallet: hotkey,
+      port: cfg.axon.port,
+      ip: cfg.axon.ip,
+      externalIp: neuron.external.ip,
+      externalPort: externalAddress(cfg.axon).port,
+      maxConcurrentForwards,
+      // Every route (the ping and Metadata too) answers only hotkeys registered on the subnet.
+      blacklist: (info) => (service.registered(info.hotkey ?? "") ? { blocked: false } : { blocked: true, reason: "unknown_hotkey: not registered on this subnet" }),
+      logger: log.child({ part: "axon" }),
+    });
     attachMinerRoutes(axon, service);
     const bound = await axon.start();
     cleanup.push("axon", () => axon.stop());

@@ -25,7 +25,7 @@ const fieldsOf = (syn: Synapse<TextCompressValues>): CompressRequestIn => ({ con
 
 export function attachMinerRoutes(axon: Axon, service: MinerService): void {
   axon.attach(Metadata, {
-    // As in the subnet, any neuron may ask what the miner serves; budgets are only filled for validators.
+    // Any registered neuron may ask what the miner serves; budgets are only filled for validators.
     blacklist: (info) => (service.registered(info.hotkey ?? "") ? { blocked: false } : { blocked: true, reason: "unknown_hotkey: not registered on this subnet" }),
     forward: (_syn, ctx) => ({ metadata: service.metadata(ctx.hotkey) as unknown as Record<string, PyAny> }),
   });

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { WorkerStartError } from "../workers/errors.js";
-import { WorkerPool, type LocalWorkerSpec, type PoolOptions, type WorkerInfo } from "../workers/index.js";
+import { WorkerPool, type PoolOptions, type WorkerInfo } from "../workers/index.js";
 import { StartupError } from "./errors.js";
 import type { NeuronWorkerConfig } from "./options.js";
 
@@ -12,13 +12,11 @@ export type NeuronPool = Pick<WorkerPool, "request" | "close"> & { workers(): Re
 
 export type StartPool = (opts: PoolOptions) => Promise<NeuronPool>;
 
-/** The local worker spec for `model` from the shared options; `threads` reaches the worker's --threads. */
-export function workerSpec(cfg: NeuronWorkerConfig, model: string): LocalWorkerSpec {
+/** Pool options for `model` from the shared worker options; `threads` is the pool's (unset: its share of the cores). */
+export function poolOptionsFor(cfg: NeuronWorkerConfig, model: string): Pick<PoolOptions, "workers" | "threads"> {
   return {
-    model,
-    device: cfg.device,
-    count: cfg.workers,
-    ...(cfg.threads !== undefined ? { extraArgs: ["--threads", String(cfg.threads)] } : {}),
+    workers: [{ model, device: cfg.device, count: cfg.workers }],
+    ...(cfg.threads !== undefined ? { threads: cfg.threads } : {}),
   };
 }
 
@@ -27,10 +25,9 @@ export async function startWorkers(
   model: string,
   opts: { log: Logger; registry: Registry; startPool?: StartPool },
 ): Promise<NeuronPool> {
-  const spec = workerSpec(cfg, model);
-  opts.log.info({ model, workers: cfg.workers, device: cfg.device, threads: cfg.threads ?? "default" }, "starting workers");
+  opts.log.info({ model, workers: cfg.workers, device: cfg.device, threads: cfg.threads ?? "the pool's share of the cores" }, "starting workers");
   try {
-    return await (opts.startPool ?? ((o) => WorkerPool.start(o)))({ workers: [spec], logger: opts.log.child({ part: "pool" }), registry: opts.registry });
+    return await (opts.startPool ?? ((o) => WorkerPool.start(o)))({ ...poolOptionsFor(cfg, model), logger: opts.log.child({ part: "pool" }), registry: opts.registry });
   } catch (e) {
     if (e instanceof WorkerStartError)
       throw new StartupError(e.message, "check --model, --device and the worker environment (.venv); the worker's last lines are above", "model", { cause: e });
