@@ -94,6 +94,15 @@ describe("container checks before Evaluate (issue 10 §4)", () => {
     expect(performance.now() - t0).toBeLessThan(500);
   });
 
+  it("refuses a hotkey just under the header cap fast too (no quadratic base58 decode)", async () => {
+    const long = editHeader(SIGNED, (h) => {
+      h.__metadata__.miner_hotkey = "5".repeat(12_000);
+    });
+    const t0 = performance.now();
+    expect(await refusal(checkContainer(long, base))).toBe("CONTAINER_MALFORMED");
+    expect(performance.now() - t0).toBeLessThan(300);
+  });
+
   it("refuses a file bigger than the tier and model allow", async () => {
     const cap = maxContainerBytes({ model: goldenModel, maxKeptTokens: 16, allowedDtypes: ["bf16"] });
     const big = path.join(dir, "padded.safetensors");

@@ -163,6 +163,16 @@ describe("URL policy and connect-time address checks (issue 10 §4)", () => {
     expect(await refusal(downloadToFile(`http://127.0.0.1:${port}/redirect?to=${loop}`, opts({ ...local, maxRedirects: 1 })))).toBe("TOO_MANY_REDIRECTS");
   });
 
+  it.each(["0x7f000001", "2130706433", "127.1", "0177.0.0.1", "127.0.0.1.", "localhost", "[::1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]", "[::]", "0.0.0.0"])(
+    "refuses loopback spelled %s without allowPrivate",
+    async (host) => {
+      hits = [];
+      const o = { ...opts(strict), dispatcher: createGuardedAgent({ policy: strict }) }; // the system resolver
+      expect(await refusal(downloadToFile(`http://${host}:${port}/ok`, o))).toBe("ADDRESS_REFUSED");
+      expect(hits).toEqual([]);
+    },
+  );
+
   it.each(["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/", "data:text/plain,hi"])("refuses scheme %s", async (u) => {
     expect(await refusal(downloadToFile(u, opts(local)))).toBe("URL_SCHEME");
   });
