@@ -101,3 +101,39 @@ def test_limits_refuse_a_missing_or_malformed_bound(kwargs):
     with pytest.raises(ValueError):
         ContainerLimits(**kwargs)
     assert ContainerLimits(min_kept_tokens=128, max_kept_tokens=1536).max_kept_tokens == 1536
+
+
+def test_python_knows_every_code_of_the_documented_table():
+    from condense_worker.container.errors import CODES
+
+    doc = (ROOT / "docs" / "container.md").read_text()
+    table = doc.split("<!-- container-errors:start -->")[1].split("<!-- container-errors:end -->")[0]
+    codes = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert len(codes) == 20 and codes <= CODES
+
+
+def _nested(depth: int):
+    v = 1
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
+@pytest.mark.parametrize("over", [
+    {"params": {"a": _nested(40)}},
+    {"params": '{"a":1,"a":2}'},
+    {"target_model": "tiny\ud800"},
+    {"miner_hotkey": ALICE[:-1] + "Z"},
+], ids=["params-too-deep", "params-dup", "lone-surrogate-model", "ss58-checksum"])
+def test_writer_refuses_what_the_readers_refuse(tmp_path, over):
+    import torch
+
+    from condense_worker.container import write_kv_container
+
+    layers = [(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4)) for _ in range(2)]
+    meta = {"target_model": "tiny", "original_tokens": 7, "algorithm": "knorm", "params": {},
+            "context": "c", "miner_hotkey": ALICE, **over}
+    with pytest.raises(ContainerError) as err:
+        write_kv_container(tmp_path / "w.safetensors", layers, meta, "bf16")
+    assert err.value.code == "BAD_INPUT"
+    assert not (tmp_path / "w.safetensors").exists()

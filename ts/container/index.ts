@@ -2,7 +2,7 @@
 //
 // readContainerHeader checks everything a header can prove without reading tensor bytes; the
 // worker's Python reader then checks values (NaN/Inf) and verifyContainerData the data hash.
-export { ContainerError, CONTAINER_ERROR_CODES, isContainerError } from "./errors.js";
+export { ContainerError, CONTAINER_ERRORS, CONTAINER_ERROR_CODES, isContainerError } from "./errors.js";
 export type { ContainerErrorCode } from "./errors.js";
 export * from "./types.js";
 export { DEFAULT_CONTAINER_LIMITS, resolveLimits } from "./limits.js";

@@ -78,14 +78,13 @@ def context_sha256(context: str) -> str:
 
 def canonical_params(params: dict | str) -> str:
     """params as compact JSON with sorted keys (a given string is kept verbatim after validation)."""
-    if isinstance(params, str):
-        from .strict_json import parse_strict_json  # the reader's rule, so the writer never emits what it refuses
+    from .strict_json import parse_strict_json  # the reader's rule, so the writer never emits what it refuses
 
-        parsed = parse_strict_json(params, "params")
-        if not isinstance(parsed, dict):
-            raise ValueError("params must be a JSON object")
-        return params
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    text = params if isinstance(params, str) else json.dumps(
+        params, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    if not isinstance(parse_strict_json(text, "params"), dict):
+        raise ValueError("params must be a JSON object")
+    return text
 
 
 def tensor_layout(entries) -> str:

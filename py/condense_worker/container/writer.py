@@ -67,8 +67,9 @@ def _meta_strings(meta: dict, kind: str, dtype: str, kept: int) -> dict[str, str
     if dtype not in DTYPES:
         _bad(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     model = meta.get("target_model")
-    if not isinstance(model, str) or not 1 <= len(model) <= 256 or any(ord(c) < 0x20 for c in model):
-        _bad("target_model must be a 1..256 character string without control characters")
+    if not isinstance(model, str) or not 1 <= len(model) <= 256 or any(
+            ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in model):
+        _bad("target_model must be a 1..256 character string without control characters or lone surrogates")
     orig = meta.get("original_tokens")
     if not isinstance(orig, int) or isinstance(orig, bool) or not 0 <= orig <= MAX_INT:
         _bad("original_tokens must be a non-negative int")
