@@ -100,17 +100,21 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_sigterm)
 
-    # Imports after the stdin watcher: importing torch takes seconds and the parent may die meanwhile.
+    # Connect before the slow imports: the routing id is then ours before anyone reading our command
+    # line could claim it, and a start-up failure can be reported as WorkerDead.
     from .gen.condense.v1 import worker_pb2 as pb
-    from .handlers import load_handlers
-    from .models import load_model, resolve_device, resolve_dtype
-    from .runtime import Worker, WorkerOptions
     from .transport import Transport
 
     transport = Transport(args.connect, worker_id)
     transport_box.append(transport)
     log.info("starting", model=args.model, device=args.device, endpoint=args.connect, pid=os.getpid())
     try:
+        # Imports after the stdin watcher (importing torch takes seconds and the parent may die
+        # meanwhile) and inside the try, so a broken install is reported as WorkerDead too.
+        from .handlers import load_handlers
+        from .models import load_model, resolve_device, resolve_dtype
+        from .runtime import Worker, WorkerOptions
+
         device = resolve_device(args.device)
         if args.threads:
             import torch

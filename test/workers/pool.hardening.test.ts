@@ -146,13 +146,18 @@ describe("the worker socket admits only workers holding the pool's key", () => {
     const noKey = outsider(pool.endpoints.ipc, "evil-ipc");
     const wrongKey = outsider(pool.endpoints.tcp!, "evil-tcp", ["--key", "the-wrong-key-0123456789abcdef00"]);
     const prefixKey = outsider(pool.endpoints.tcp!, "evil-prefix", ["--key", key.slice(0, -1)]);
-    const hijack = outsider(pool.endpoints.tcp!, "w0", ["--key", "nope"]);
-    expect(await waitFor(() => ["evil-tcp", "evil-prefix"].every((id) => refused.includes(id)), 10_000)).toBe(true);
+    // A co-tenant on this host reads the live worker's routing id from its command line and claims it.
+    const argv = readFileSync(`/proc/${pool.workers()[0]!.pid}/cmdline`, "utf8").split("\0");
+    const liveId = argv[argv.indexOf("--worker-id") + 1]!;
+    expect(liveId).toMatch(/^w0-[0-9a-f]{12}$/);
+    const hijack = outsider(pool.endpoints.tcp!, liveId, ["--key", "nope"]);
+    const squat = outsider(pool.endpoints.tcp!, "w0", ["--key", "nope"]);
+    expect(await waitFor(() => ["evil-ipc", "evil-tcp", "evil-prefix", "w0"].every((id) => refused.includes(id)), 10_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     const replies = await Promise.all(Array.from({ length: 6 }, () => pool.request({ ...sleep(20), timeoutMs: 10_000 })));
     expect(replies.map((r) => r.workerId)).toEqual(Array(6).fill("w0"));
     expect(pool.workers().map((w) => w.id)).toEqual(["w0"]);
-    for (const o of [noKey, wrongKey, prefixKey, hijack]) expect(o.requests()).toBe(0);
+    for (const o of [noKey, wrongKey, prefixKey, hijack, squat]) expect(o.requests()).toBe(0);
     // A remote worker that holds the key is admitted and served.
     const ready = new Promise((r) => pool.once("worker-ready", r));
     const good = outsider(pool.endpoints.tcp!, "gpu-ok", ["--key", key]);

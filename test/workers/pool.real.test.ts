@@ -12,6 +12,7 @@ import {
   DeadlineExceededError,
   WorkerDeadError,
   WorkerPool,
+  WorkerStartError,
   tensorFrom,
   type DTypeName,
   type Tensor,
@@ -216,5 +217,28 @@ describe("a real worker outlives no orchestrator", () => {
     child.kill("SIGKILL");
     await child;
     expect(await waitFor(() => !alive(pids[0]!), 15_000)).toBe(true);
+  });
+});
+
+describe("a real worker that cannot start", () => {
+  it("says why on the socket (WorkerDead before Hello) and the start error carries that cause", async () => {
+    const missing = path.join(tmp, "no-such-model-dir");
+    const err = await WorkerPool.start({
+      workers: [{ model: missing, device: "cpu", count: 1 }],
+      readyTimeoutMs: 120_000,
+      logger: quietLogger(),
+    }).then(
+      async (p) => {
+        await p.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkerStartError);
+    const e = err as WorkerStartError;
+    expect(e.phase).toBe("startup");
+    expect(e.reportedCause).toMatch(/start-up failed/);
+    expect(e.reportedCause).toContain("no-such-model-dir");
+    expect(e.exitCode).toBe(1);
   });
 });

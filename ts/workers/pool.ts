@@ -77,6 +77,8 @@ interface Pending {
 
 interface WorkerHandle {
   id: string;
+  /** ZeroMQ routing id: a remote worker's id; for a local one `<id>-<random>`, new at every spawn, so no peer can claim it first. */
+  rid: string;
   local: boolean;
   spec: LocalWorkerSpec | undefined;
   proc: WorkerProcess | undefined;
@@ -116,6 +118,7 @@ export class WorkerPool extends EventEmitter {
     heartbeatTimeout: 60_000,
   });
   private readonly workersById = new Map<string, WorkerHandle>();
+  private readonly byRoute = new Map<string, WorkerHandle>();
   private readonly queue: Pending[] = [];
   private readonly python: string;
   private readonly command: WorkerCommand;
@@ -319,7 +322,7 @@ export class WorkerPool extends EventEmitter {
 
   /** Test hook for protocol tests: sends frames as they are (no validation) to one worker. */
   async sendRaw(workerId: string, frames: Buffer[]): Promise<void> {
-    await this.send(workerId, frames);
+    await this.send(this.workersById.get(workerId)?.rid ?? workerId, frames);
   }
 
   /** Stops accepting work, fails what is pending, shuts local workers down and leaves no process behind. */
@@ -338,7 +341,7 @@ export class WorkerPool extends EventEmitter {
       w.onStartDead = undefined;
       if (w.local && w.proc && !w.proc.exit) {
         const proc = w.proc;
-        if (w.state === "ready") await this.sendShutdown(w.id);
+        if (w.state === "ready") await this.sendShutdown(w.rid);
         proc.closeStdin();
         const timer = setTimeout(() => proc.killGroup("SIGKILL"), SHUTDOWN_GRACE_MS);
         exits.push(proc.exited.finally(() => clearTimeout(timer)));
@@ -445,7 +448,7 @@ export class WorkerPool extends EventEmitter {
       return;
     }
     try {
-      await this.send(w.id, frames);
+      await this.send(w.rid, frames);
     } catch (e) {
       // With ROUTER_MANDATORY an unknown peer (disconnected worker) is a send error, not a silent drop.
       this.finish(p, new WorkerDeadError(w.id, `send failed: ${(e as Error).message}`, p.id), "send_failed");
@@ -474,7 +477,7 @@ export class WorkerPool extends EventEmitter {
     this.finish(p, err, outcome);
     if (w && w.inflight.has(p.id)) {
       p.abandoned = true;
-      this.sendCancel(w.id, p.id);
+      this.sendCancel(w.rid, p.id);
       const t = setTimeout(() => this.release(w, p.id), ABANDON_GRACE_MS);
       t.unref();
     }
@@ -549,7 +552,7 @@ export class WorkerPool extends EventEmitter {
     }
     const body = header.body;
     if (body.case === "hello") return this.onHello(routingId, body.value);
-    const w = this.workersById.get(routingId);
+    const w = this.byRoute.get(routingId);
     if (w && body.case === "dead" && w.onStartDead) {
       // The worker failed while starting and says why: a local worker we spawned, on its own connection.
       w.onStartDead(body.value.cause);
@@ -607,7 +610,7 @@ export class WorkerPool extends EventEmitter {
   }
 
   private onHello(routingId: string, hello: Hello): void {
-    let w = this.workersById.get(routingId);
+    let w = this.byRoute.get(routingId);
     const key = hello.poolKey;
     hello.poolKey = "";
     if (!timingSafeEqual(digest(key), this.keyDigest)) {
@@ -626,6 +629,10 @@ export class WorkerPool extends EventEmitter {
       this.log.warn({ worker: routingId, helloId: hello.workerId }, "Hello names another worker id than its routing id");
     }
     if (!w) {
+      if (this.workersById.has(routingId)) {
+        this.refuse(routingId, "worker id already taken");
+        return;
+      }
       w = this.newHandle(routingId, undefined);
     } else if (w.local && !w.onHello) {
       // A local worker's id is ours to give: only the process we started may use it (it says Hello
@@ -658,6 +665,7 @@ export class WorkerPool extends EventEmitter {
   private newHandle(id: string, spec: LocalWorkerSpec | undefined): WorkerHandle {
     const w: WorkerHandle = {
       id,
+      rid: id,
       local: spec !== undefined,
       spec,
       proc: undefined,
@@ -676,6 +684,7 @@ export class WorkerPool extends EventEmitter {
       onStartDead: undefined,
     };
     this.workersById.set(id, w);
+    this.byRoute.set(w.rid, w);
     return w;
   }
 
@@ -684,10 +693,14 @@ export class WorkerPool extends EventEmitter {
     const spec = w.spec!;
     w.state = "starting";
     w.hello = undefined;
+    this.byRoute.delete(w.rid);
+    w.rid = `${w.id}-${randomBytes(6).toString("hex")}`;
+    this.byRoute.set(w.rid, w);
     let proc: WorkerProcess;
     try {
       proc = spawnWorker({
         id: w.id,
+        routingId: w.rid,
         endpoint: this.endpoints.ipc,
         spec,
         python: this.python,
@@ -757,7 +770,7 @@ export class WorkerPool extends EventEmitter {
         this.markDead(w, `missed ${MISSED_HEARTBEATS} heartbeats (${Math.round(now - w.lastSeen)} ms silent)`);
       } else if (w.state === "lost" && now - w.lostAt > LOST_FORGET_MS) {
         this.log.warn({ worker: w.id }, "forgetting a remote worker lost for too long");
-        this.workersById.delete(w.id);
+        this.forget(w);
       }
     }
   }
@@ -774,8 +787,13 @@ export class WorkerPool extends EventEmitter {
   }
 
   /** The connection of a peer ended (ROUTER_NOTIFY). A remote worker must say Hello again; local exits are watched. */
+  private forget(w: WorkerHandle): void {
+    this.workersById.delete(w.id);
+    this.byRoute.delete(w.rid);
+  }
+
   private onDisconnect(routingId: string): void {
-    const w = this.workersById.get(routingId);
+    const w = this.byRoute.get(routingId);
     if (!w || w.local || this.closed) return;
     const wasReady = w.state === "ready";
     if (wasReady) {
@@ -784,7 +802,7 @@ export class WorkerPool extends EventEmitter {
       this.emit("worker-dead", { workerId: w.id, cause: "connection closed" });
     }
     this.failInflight(w, "connection closed");
-    this.workersById.delete(w.id);
+    this.forget(w);
     this.updateLive();
     this.failUnservable();
   }
@@ -816,7 +834,7 @@ export class WorkerPool extends EventEmitter {
     if (!w.local) {
       // Still connected (else onDisconnect), maybe paused or cut off for a while: keep it and tell it
       // to drop the work we now fail, so it comes back idle when it speaks again.
-      for (const id of w.inflight.keys()) this.sendCancel(w.id, id);
+      for (const id of w.inflight.keys()) this.sendCancel(w.rid, id);
       w.state = "lost";
       w.lostAt = performance.now();
     }

@@ -116,7 +116,10 @@ export class WorkerProcess {
 }
 
 export function spawnWorker(opts: {
+  /** The pool's name for the worker (log tag). */
   id: string;
+  /** The routing id it connects with (`--worker-id`). */
+  routingId: string;
   endpoint: string;
   spec: LocalWorkerSpec;
   python: string;
@@ -128,7 +131,7 @@ export function spawnWorker(opts: {
   env: Record<string, string>;
 }): WorkerProcess {
   const cmd = opts.command({
-    id: opts.id,
+    id: opts.routingId,
     endpoint: opts.endpoint,
     spec: opts.spec,
     python: opts.python,

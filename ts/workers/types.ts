@@ -23,6 +23,7 @@ export interface LocalWorkerSpec {
 
 /** How to start one local worker; the default runs `python -m condense_worker`. */
 export type WorkerCommand = (w: {
+  /** The routing id to connect with (`--worker-id`): the worker's name plus a random suffix, new per spawn. */
   id: string;
   endpoint: string;
   spec: LocalWorkerSpec;
