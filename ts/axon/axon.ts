@@ -4,13 +4,17 @@
 // then the sr25519 signature, always required (401) -> body parse (400) -> body-hash check (500) -> admit (the
 // hook's status) -> priority (408 when a forward slot is not free within the timeout) -> forward (500 on a
 // throw; an AxonRequestError keeps its status) -> 200 with the full synapse.
+// btauth/1 (SDK 11's signed HTTP, ts/bittensor/btauth.ts) is accepted beside the 10.x headers on the same routes:
+// a request with `X-Bittensor-Version` is verified by its rules instead (the signed sha256 of the raw body then
+// stands in for the body hash) and goes through the same blacklist, admit, priority and forward.
 // Cheap checks run first; the signature (the expensive one) runs only for well-formed, non-blacklisted requests.
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { BaseSynapse, emptyTerminalInfo, SynapseParseError, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
-import { parseRequestHeaders, synapseHeaders, WIRE_VERSION, type HeaderSynapse, type IncomingHeaders } from "../bittensor/headers.js";
+import { headerValue, parseRequestHeaders, synapseHeaders, WIRE_VERSION, type HeaderSynapse, type IncomingHeaders } from "../bittensor/headers.js";
 import { JsonParseError, MAX_JSON_DEPTH, parseJson, stringifyJson } from "../bittensor/json.js";
+import { BtauthError, BtauthReplayStore, BTAUTH_HEADER, isBtauthRequest, verifyBtauth, type WireAuth } from "../bittensor/btauth.js";
 import { cryptoReady, InvalidAddressError, parseSignatureHex, publicKeyOf, requestMessage, responseMessage, signatureHex, wasmVerifier, type SignatureVerifier } from "../bittensor/signing.js";
 import type { Keypair } from "../wallet/keypair.js";
 import { AxonRequestError, axonErrors } from "./errors.js";
@@ -92,6 +96,11 @@ export interface AxonOptions {
   maxNonceEntries?: number;
   /** Bodies nested deeper are refused with 400 (default 128). */
   maxJsonDepth?: number;
+  /** Signed-request schemes accepted (default both: `bt10` headers and SDK 11's `btauth1`). */
+  acceptAuth?: readonly WireAuth[];
+  /** btauth/1 freshness window (SDK defaults: 10 s back, 2 s ahead). */
+  btauthMaxAgeS?: number;
+  btauthSkewS?: number;
   /** prom-client registry for the axon's metrics (default: a private one, see `axon.metrics`). */
   registry?: Registry;
   /** Caps the client timeout that widens the first-seen nonce window (default 300 s). */
@@ -113,6 +122,9 @@ export class Axon {
   readonly uuid = randomUUID();
   readonly nonces: NonceStore;
   readonly metrics: AxonMetrics;
+  /** (hotkey, nonce) pairs of accepted btauth/1 requests, bounded like the nonce table. */
+  readonly btauthReplay: BtauthReplayStore;
+  readonly #accept: ReadonlySet<WireAuth>;
   readonly #opts: AxonOptions;
   readonly #routes = new Map<string, Route>();
   readonly #verifier: SignatureVerifier;
@@ -132,6 +144,8 @@ export class Axon {
     });
     this.#gate = opts.maxConcurrentForwards ? new PriorityGate(opts.maxConcurrentForwards, opts.maxQueuedForwards) : null;
     this.metrics = new AxonMetrics(opts.registry);
+    this.#accept = new Set(opts.acceptAuth ?? ["bt10", "btauth1"]);
+    this.btauthReplay = new BtauthReplayStore(((opts.btauthMaxAgeS ?? 10) + (opts.btauthSkewS ?? 2)) * 1000 + 1000, opts.maxNonceEntries ?? 50_000);
     // Every Python axon answers the base class as a ping.
     this.attach(BaseSynapse, { forward: () => undefined });
   }
@@ -229,6 +243,13 @@ export class Axon {
       } catch (e) {
         throw axonErrors.badHeaders(e instanceof SynapseParseError ? e.message : String(e));
       }
+      const btauth = isBtauthRequest(req.headers);
+      if (!this.#accept.has(btauth ? "btauth1" : "bt10")) throw axonErrors.notVerified(`${btauth ? "btauth/1" : "bittensor 10.x"} signed requests are not accepted here`);
+      if (btauth) {
+        // The blacklist sees the claimed identity, as with 10.x headers; verify proves it.
+        const h = (n: string) => headerValue(req.headers as IncomingHeaders, n.toLowerCase());
+        hs.dendrite = { ...hs.dendrite, hotkey: h(BTAUTH_HEADER.hotkey) ?? null, uuid: null, signature: null, nonce: null };
+      }
       hs.dendrite.ip = req.socket.remoteAddress ?? null;
       hs.dendrite.port = req.socket.remotePort ?? null;
       const info: RequestInfo = { synapse: cls.name, headers: hs, hotkey: hs.dendrite.hotkey, ip: hs.dendrite.ip ?? "", port: hs.dendrite.port ?? 0 };
@@ -241,13 +262,16 @@ export class Axon {
       }
 
       // 3. verify
-      const hotkey = this.#verify(hs);
+      const hotkey = btauth ? this.#verifyBtauth(req, hs) : this.#verify(hs);
 
-      // 4. body
-      const synapse = parseBody(cls, req.body, this.#opts.maxJsonDepth ?? MAX_JSON_DEPTH);
-      // 5. body hash
-      const parsedHash = cls.bodyHash(synapse);
-      if (parsedHash !== hs.computed_body_hash) throw axonErrors.bodyHashMismatch(hs.computed_body_hash, parsedHash);
+      // 4. body (btauth/1 allows an empty one, e.g. a GET: the synapse's defaults)
+      const raw = btauth && (!Buffer.isBuffer(req.body) || req.body.length === 0) ? Buffer.from("{}") : req.body;
+      const synapse = parseBody(cls, raw, this.#opts.maxJsonDepth ?? MAX_JSON_DEPTH);
+      // 5. body hash (10.x only: btauth/1 signed the sha256 of the raw bytes)
+      if (!btauth) {
+        const parsedHash = cls.bodyHash(synapse);
+        if (parsedHash !== hs.computed_body_hash) throw axonErrors.bodyHashMismatch(hs.computed_body_hash, parsedHash);
+      }
       // Trust the header-verified identity, not what the body claims.
       synapse.dendrite = { ...hs.dendrite };
       synapse.timeout = hs.timeout;
@@ -312,6 +336,28 @@ export class Axon {
       this.#sendError(reply, err, hs, start, cls);
     } finally {
       reply.raw.off("close", onClose);
+    }
+  }
+
+  /** btauth/1 in the SDK's order (spec §1.8); returns the proven hotkey or throws 401 (503 when the replay table is full). */
+  #verifyBtauth(req: FastifyRequest, hs: HeaderSynapse): string {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    try {
+      const c = verifyBtauth(req.headers, body, {
+        method: req.method,
+        path: req.raw.url ?? req.url,
+        self: this.hotkey.address,
+        replay: this.btauthReplay,
+        verifier: this.#verifier,
+        ...(this.#opts.btauthMaxAgeS !== undefined ? { maxAgeS: this.#opts.btauthMaxAgeS } : {}),
+        ...(this.#opts.btauthSkewS !== undefined ? { skewS: this.#opts.btauthSkewS } : {}),
+      });
+      hs.dendrite.nonce = c.nonce;
+      hs.dendrite.signature = c.signature;
+      return c.hotkey;
+    } catch (e) {
+      if (e instanceof BtauthError) throw e.code === "replay_table_full" ? axonErrors.nonceTableFull() : axonErrors.notVerified(`btauth/1 ${e.code}: ${e.message}`);
+      throw e;
     }
   }
 

@@ -33,3 +33,21 @@ export {
   InvalidAddressError,
   type SignatureVerifier,
 } from "./signing.js";
+export {
+  btauthPayload,
+  signBtauth,
+  verifyBtauth,
+  isBtauthRequest,
+  BtauthReplayStore,
+  BtauthError,
+  BTAUTH_HEADER,
+  BTAUTH_PROTOCOL,
+  BTAUTH_VERSION,
+  BTAUTH_DEFAULT_MAX_AGE_S,
+  BTAUTH_DEFAULT_SKEW_S,
+  type BtauthScheme,
+  type WireAuth,
+  type BtauthErrorCode,
+  type BtauthCaller,
+  type BtauthVerifyOptions,
+} from "./btauth.js";

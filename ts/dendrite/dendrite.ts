@@ -2,12 +2,15 @@
 // are strictly increasing per dendrite. Because an axon rejects a nonce not newer than the last one seen for
 // `hotkey:uuid` *in arrival order*, concurrent calls to one axon each use their own uuid "lane" (a lane carries
 // one call at a time), so reordering on the wire can never make the axon reject a call.
+// With `auth: "btauth1"` calls are signed with SDK 11's btauth/1 headers instead (ts/bittensor/btauth.ts): the
+// same JSON body and route, no lanes needed (its replay set is keyed by (hotkey, nonce)).
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { synapseHeaders, parseTerminalHeaders, HEADER, WIRE_VERSION, type IncomingHeaders } from "../bittensor/headers.js";
 import { parseJson, stringifyJson } from "../bittensor/json.js";
 import { requestMessage } from "../bittensor/signing.js";
+import { signBtauth, type WireAuth } from "../bittensor/btauth.js";
 import { synapseClassByName, type Synapse, type SynapseClass, type TerminalInfo } from "../bittensor/synapse.js";
 import type { Keypair } from "../wallet/keypair.js";
 import { NonceClock } from "./nonce-clock.js";
@@ -30,6 +33,8 @@ export interface DendriteOptions {
   maxResponseBytes?: number;
   /** Sockets kept per axon (default 64). */
   maxSocketsPerAxon?: number;
+  /** How calls are signed: bittensor 10.x headers (`bt10`, default) or SDK 11's `btauth1`. */
+  auth?: WireAuth;
   logger?: Logger;
 }
 
@@ -38,6 +43,8 @@ export interface CallOptions {
   /** The synapse class; defaults to the declaration registered under `synapse.name`. */
   cls?: SynapseClass<Record<string, unknown>>;
   signal?: AbortSignal;
+  /** Overrides the dendrite's `auth` for this call. */
+  auth?: WireAuth;
 }
 
 export class Dendrite {
@@ -88,9 +95,21 @@ export class Dendrite {
       };
       s.axon = { ...emptyInfo(), ip: target.ip, port: target.port, hotkey: target.hotkey };
       const bodyHash = cls.bodyHash(s);
-      s.dendrite.signature = this.keypair.signHex(requestMessage(s.dendrite.nonce!, s.dendrite.hotkey!, target.hotkey, uuid, bodyHash));
-      const body = stringifyJson(cls.dump(s));
-      const headers = synapseHeaders(cls, s, bodyHash, Buffer.byteLength(body));
+      let body: string;
+      let headers: Record<string, string>;
+      if ((opts.auth ?? this.#opts.auth ?? "bt10") === "btauth1") {
+        s.dendrite.uuid = null;
+        body = stringifyJson(cls.dump(s));
+        headers = {
+          [HEADER.name]: cls.name,
+          [HEADER.timeout]: synapseHeaders(cls, s, bodyHash)[HEADER.timeout]!,
+          ...signBtauth(this.keypair, { method: "POST", path: `/${cls.name}`, body, receiver: target.hotkey, nonce: s.dendrite.nonce! }),
+        };
+      } else {
+        s.dendrite.signature = this.keypair.signHex(requestMessage(s.dendrite.nonce!, s.dendrite.hotkey!, target.hotkey, uuid, bodyHash));
+        body = stringifyJson(cls.dump(s));
+        headers = synapseHeaders(cls, s, bodyHash, Buffer.byteLength(body));
+      }
       const res = await this.#post(target, cls.name, headers, body, timeoutS, opts.signal);
       this.#applyResponse(cls, s, res);
     } catch (e) {
