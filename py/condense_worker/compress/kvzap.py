@@ -23,33 +23,57 @@ _LOADED: dict[str, KVzapModel] = {}
 _EPS = 1e-6
 
 
-@torch.inference_mode()
+class KVzapFitter:
+    """Ridge regression of log KVzip scores on attention inputs, one linear map per layer, accumulated as
+    normal equations so samples can be added one context at a time (the benchmark adds each task after
+    scoring it, so a task is never scored by a surrogate that saw it)."""
+
+    def __init__(self, ridge: float = 1.0) -> None:
+        self.ridge = ridge
+        self.xtx: torch.Tensor | None = None   # [L, h+1, h+1]
+        self.xty: torch.Tensor | None = None   # [L, h+1, H]
+        self.samples = 0
+
+    @torch.inference_mode()
+    def add(self, prefill: CapturedPrefill, scores: torch.Tensor) -> None:
+        L, H, _ = scores.shape
+        h = prefill.hidden_states[0].shape[-1]
+        if self.xtx is None:
+            self.xtx = torch.zeros(L, h + 1, h + 1, dtype=torch.float64)
+            self.xty = torch.zeros(L, h + 1, H, dtype=torch.float64)
+        for layer in range(L):
+            y = scores[layer].float().T                                  # [T, H]
+            keep = y.amax(dim=1) < y.max()                              # drop pinned sinks
+            x = prefill.hidden_states[layer][0].float()[keep]
+            x1 = torch.cat([x, torch.ones(x.shape[0], 1)], dim=1).double()
+            self.xtx[layer] += x1.T @ x1
+            self.xty[layer] += x1.T @ torch.log(y[keep].clamp(min=0) + _EPS).double()
+        self.samples += 1
+
+    @torch.inference_mode()
+    def model(self) -> KVzapModel:
+        if self.xtx is None:
+            raise ValueError("KVzapFitter has no samples")
+        L, h1, H = self.xty.shape
+        out = KVzapModel(KVzapConfig(input_dim=h1 - 1, output_dim=H, n_modules=L))
+        reg = self.ridge * torch.eye(h1, dtype=torch.float64)
+        reg[-1, -1] = 0.0                                               # do not shrink the bias
+        for layer in range(L):
+            w = torch.linalg.solve(self.xtx[layer] + reg, self.xty[layer]).float()   # [h+1, H]
+            out.layers[layer].weight.copy_(w[:-1].T)
+            out.layers[layer].bias.copy_(w[-1])
+        return out.eval()
+
+
 def fit_kvzap(samples: list[tuple[CapturedPrefill, torch.Tensor]], ridge: float = 1.0) -> KVzapModel:
     """Fit one linear map per layer, hidden `[h]` -> log score per kv head `[H]`, on (prefill, kvzip
     scores `[L, H, T]`) pairs. Sink positions (pinned, not real scores) are left out."""
     if not samples:
         raise ValueError("fit_kvzap needs at least one sample")
-    L, H, _ = samples[0][1].shape
-    h = samples[0][0].hidden_states[0].shape[-1]
-    model = KVzapModel(KVzapConfig(input_dim=h, output_dim=H, n_modules=L))
-    for layer in range(L):
-        xs, ys = [], []
-        for pre, scores in samples:
-            x = pre.hidden_states[layer][0].float()                     # [T, h]
-            y = scores[layer].float().T                                  # [T, H]
-            keep = y.amax(dim=1) < y.max()                              # drop pinned sinks
-            xs.append(x[keep])
-            ys.append(torch.log(y[keep].clamp(min=0) + _EPS))
-        x = torch.cat(xs)
-        y = torch.cat(ys)
-        x1 = torch.cat([x, torch.ones(x.shape[0], 1)], dim=1)
-        reg = ridge * torch.eye(h + 1)
-        reg[-1, -1] = 0.0                                               # do not shrink the bias
-        w = torch.linalg.solve(x1.T @ x1 + reg, x1.T @ y)               # [h+1, H]
-        lin = model.layers[layer]
-        lin.weight.copy_(w[:-1].T)
-        lin.bias.copy_(w[-1])
-    return model.eval()
+    fitter = KVzapFitter(ridge)
+    for pre, scores in samples:
+        fitter.add(pre, scores)
+    return fitter.model()
 
 
 def load_kvzap(path: str) -> KVzapModel:
