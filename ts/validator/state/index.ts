@@ -17,3 +17,4 @@ export {
 } from "./store.js";
 export { MIGRATIONS, type Migration } from "./migrations.js";
 export { StateError, isStateError, type StateErrorCode } from "./errors.js";
+export { contenderScoresFromState, recentTimedResults, DEFAULT_WEIGHT_INPUTS_CONFIG, type WeightInputsConfig } from "./weight-inputs.js";

@@ -126,4 +126,25 @@ CREATE TABLE pending_commits (
 );
 `,
   },
+  {
+    version: 2,
+    name: "validator secret, organic API keys",
+    sql: `
+-- Small named values the validator keeps across restarts (the challenge secret).
+CREATE TABLE validator_meta (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
+
+-- Organic API keys: only sha256(key) is stored; a key is shown once, when created.
+CREATE TABLE organic_api_keys (
+  id               INTEGER PRIMARY KEY,
+  name             TEXT    NOT NULL UNIQUE,
+  key_sha256       TEXT    NOT NULL UNIQUE,
+  rate_per_minute  INTEGER NOT NULL CHECK (rate_per_minute > 0),
+  created_at       INTEGER NOT NULL,
+  revoked          INTEGER NOT NULL DEFAULT 0
+);
+`,
+  },
 ]);
