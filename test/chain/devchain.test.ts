@@ -421,6 +421,8 @@ describe("timelocked commits (CRv4)", () => {
     tl.setSubnetParams(NET, { commitRevealEnabled: true, revealPeriodEpochs: 1 });
     const many = Array.from({ length: 2600 }, (_, i) => i);
     await expectCode(() => tl.commitTimelockedWeights(k.m2, { netuid: NET, uids: many, weights: many.map(() => 1), versionKey: 0 }), "CommitTooLarge");
+    tl.setSubnetParams(NET, { commitRevealVersion: 5 });
+    await expectCode(() => tl.commitTimelockedWeights(k.m2, params), "UnsupportedCommitRevealVersion");
   });
   it("submitWeights picks set, timelocked or hash commits from the hyperparameters", async () => {
     tl.setSubnetParams(NET, { commitRevealEnabled: false });

@@ -167,7 +167,7 @@ describe("SubtensorChain writes", () => {
     expect(p.submitted[1]!.method.method).toBe("revealWeights");
     expect(p.submitted[1]!.method.toJSON()).toMatchObject({ args: { uids: [0, 2], values: [32768, 65535], salt: [1, 2, 3], version_key: 7 } });
   });
-  it("timelocked commit: reads the epoch schedule at one pinned block and sends the chain's commit-reveal version", async () => {
+  it("timelocked commit: reads the epoch schedule at one pinned block and the chain's commit-reveal version", async () => {
     const p = withReads(new FakeSubtensorProvider());
     const u64 = (n: number) => u8aToHex(new Uint8Array(new BigUint64Array([BigInt(n)]).buffer));
     const twox = (item: string) => u8aToHex(u8aConcat(xxhashAsU8a("SubtensorModule", 128), xxhashAsU8a(item, 128), xxhashAsU8a(new Uint8Array([47, 0]), 64), new Uint8Array([47, 0])));
@@ -180,17 +180,24 @@ describe("SubtensorChain writes", () => {
     p.storage.set(storageKey("CommitRevealWeightsVersion"), "0x0500");
     const chain = await connect(p);
     expect((await chain.hyperparameters(47)).commitRevealVersion).toBe(5);
+    // A version whose format we do not write is refused, not sent (it would be accepted and never revealed).
+    await expect(chain.commitTimelockedWeights(hot, { netuid: 47, uids: [1], weights: [1], versionKey: 0 })).rejects.toMatchObject({
+      code: "UnsupportedCommitRevealVersion",
+    });
+    expect(p.submitted).toHaveLength(0);
+    p.storage.set(storageKey("CommitRevealWeightsVersion"), "0x0400");
+    p.calls.length = 0;
     const before = Date.now();
     const c = await chain.commitTimelockedWeights(hot, { netuid: 47, uids: [1, 2], weights: [1, 6], versionKey: 40100 });
     const after = Date.now();
     const schedule = { lastEpochBlock: 4500, pendingEpochAt: 0, subnetEpochIndex: 12, tempo: 360, blocksSinceLastStep: 160, currentBlock: 0x1234 };
     expect(c.revealRound).toBeGreaterThanOrEqual(revealRound(schedule, 2, 12_000, before));
     expect(c.revealRound).toBeLessThanOrEqual(revealRound(schedule, 2, 12_000, after));
-    expect(c).toMatchObject({ uids: [1, 2], values: [10922, 65535], commitRevealVersion: 5, bytes: 295 });
+    expect(c).toMatchObject({ uids: [1, 2], values: [10922, 65535], commitRevealVersion: 4, bytes: 295 });
     const ext = p.submitted[0]!;
     expect(ext.method.method).toBe("commitTimelockedMechanismWeights");
     const args = ext.method.toJSON() as { args: Record<string, unknown> };
-    expect(args.args).toMatchObject({ netuid: 47, mecid: 0, reveal_round: c.revealRound, commit_reveal_version: 5 });
+    expect(args.args).toMatchObject({ netuid: 47, mecid: 0, reveal_round: c.revealRound, commit_reveal_version: 4 });
     expect(((args.args.commit as string).length - 2) / 2).toBe(295);
     // Every schedule read names the same block hash.
     const pallet = u8aToHex(xxhashAsU8a("SubtensorModule", 128));

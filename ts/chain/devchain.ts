@@ -13,6 +13,7 @@ import { submitWeights } from "./weight-setter.js";
 import {
   LocalBeacon,
   MAX_TIMELOCKED_COMMIT_BYTES,
+  checkCommitRevealVersion,
   decodeTimelockPayload,
   epochIndexAt,
   revealRound,
@@ -529,6 +530,7 @@ export class DevChain extends EventEmitter implements Chain {
     const hk = ss58(hotkey.address, "hotkey");
     const sn = this.subnet(p.netuid);
     const mecid = p.mecid ?? 0;
+    checkCommitRevealVersion(sn.params.commitRevealVersion);
     const round = revealRound(this.scheduleOf(sn), sn.params.revealPeriodEpochs, this.blockTimeMs, this.now());
     const commit = await timelockEncrypt(encodeTimelockPayload({ hotkey: hk, uids, values, versionKey: p.versionKey }), round, this.beacon.publicKeyHex);
     if (commit.length > MAX_TIMELOCKED_COMMIT_BYTES) {

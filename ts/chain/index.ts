@@ -32,6 +32,7 @@ export {
   LocalBeacon,
   MAX_TIMELOCKED_COMMIT_BYTES,
   QUICKNET,
+  SUPPORTED_COMMIT_REVEAL_VERSIONS,
   buildTimelockedCommit,
   encodeTimelockPayload,
   firstRevealBlock,

@@ -35,7 +35,7 @@ import { dispatchErrorToChainError } from "./dispatch-error.js";
 import { commitHash, randomSalt } from "./commit.js";
 import { convertWeightsForEmit } from "./weights.js";
 import { ipToInt, intToIp } from "./axon-ip.js";
-import { buildTimelockedCommit, type EpochSchedule } from "./timelock.js";
+import { buildTimelockedCommit, checkCommitRevealVersion, type EpochSchedule } from "./timelock.js";
 import { submitWeights } from "./weight-setter.js";
 import type {
   BurnedRegisterParams,
@@ -364,6 +364,7 @@ export class SubtensorChain implements Chain {
     if (uids.length === 0) throw new ChainError("input", "EmptyWeights", "every weight is zero");
     const mecid = p.mecid ?? 0;
     const { schedule, revealPeriodEpochs, commitRevealVersion } = await this.epochSchedule(p.netuid);
+    checkCommitRevealVersion(commitRevealVersion);
     const { commit, revealRound } = await buildTimelockedCommit(
       { hotkey: hotkey.publicKey, uids, values, versionKey: p.versionKey },
       schedule,

@@ -26,6 +26,22 @@ export const QUICKNET = {
   periodSeconds: 3,
 } as const;
 
+/**
+ * CommitRevealWeightsVersion values whose payload and ciphertext we build (v4: the payload carries the hotkey).
+ * Sending another version's number with this format would be accepted and then never revealed, so we refuse.
+ */
+export const SUPPORTED_COMMIT_REVEAL_VERSIONS: readonly number[] = [4];
+
+export function checkCommitRevealVersion(version: number): void {
+  if (!SUPPORTED_COMMIT_REVEAL_VERSIONS.includes(version)) {
+    throw new ChainError(
+      "unsupported-extension",
+      "UnsupportedCommitRevealVersion",
+      `the chain expects commit-reveal version ${version}; this build writes ${SUPPORTED_COMMIT_REVEAL_VERSIONS.join(", ")}`,
+    );
+  }
+}
+
 /** BoundedVec<u8, MAX_CRV3_COMMIT_SIZE_BYTES> on the commit call. */
 export const MAX_TIMELOCKED_COMMIT_BYTES = 5000;
 /** bittensor-drand constants (src/constants.rs): the tempo cap (also the "stuck subnet" threshold). */
