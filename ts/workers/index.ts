@@ -1,5 +1,6 @@
 // Public API of the worker layer: start a pool of Python workers, send typed requests, get raw tensors back.
-export { WorkerPool } from "./pool.js";
+export { WORKER_KEY_ENV, WorkerPool } from "./pool.js";
+export { workerEnv } from "./spawn.js";
 export type {
   LocalWorkerSpec,
   PoolOptions,
