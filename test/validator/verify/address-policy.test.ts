@@ -64,3 +64,17 @@ describe("address classes (issue 10 §3 dial policy)", () => {
     expect(checkAddress("127.0.0.1", p).ok).toBe(false);
   });
 });
+
+describe("verification metrics take labels only from bounded sets", () => {
+  it("pre-creates every (tier, outcome) series and maps unknown tiers to 'unknown'", async () => {
+    const { VerifyMetrics, REFUSAL_CODES } = await import("../../../ts/validator/verify/index.js");
+    const m = new VerifyMetrics(undefined, ["research"]);
+    m.refused("research", "BINDING_MISMATCH");
+    m.refused("x".repeat(10_000), "ADDRESS_REFUSED");
+    m.ok("research", 120);
+    const values = (await m.outcomes.get()).values;
+    expect(values).toHaveLength(REFUSAL_CODES.length + 1 + 1);
+    expect(values.find((v) => v.labels.outcome === "BINDING_MISMATCH" && v.labels.tier === "research")!.value).toBe(1);
+    expect(values.find((v) => v.labels.tier === "unknown")!.labels.outcome).toBe("ADDRESS_REFUSED");
+  });
+});

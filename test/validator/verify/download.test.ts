@@ -163,7 +163,7 @@ describe("URL policy and connect-time address checks (issue 10 §4)", () => {
     expect(await refusal(downloadToFile(`http://127.0.0.1:${port}/redirect?to=${loop}`, opts({ ...local, maxRedirects: 1 })))).toBe("TOO_MANY_REDIRECTS");
   });
 
-  it.each(["0x7f000001", "2130706433", "127.1", "0177.0.0.1", "127.0.0.1.", "localhost", "[::1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]", "[::]", "0.0.0.0"])(
+  it.each(["0x7f000001", "2130706433", "127.1", "0177.0.0.1", "127.0.0.1.", "localhost", "[::1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[::]", "0.0.0.0"])(
     "refuses loopback spelled %s without allowPrivate",
     async (host) => {
       hits = [];

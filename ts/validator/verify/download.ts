@@ -1,12 +1,11 @@
 // Streams a miner's container to a private tmpfs file: size-capped (Content-Length and counted bytes),
 // deadline-bound, sha256 computed while the bytes pass, redirects refused or re-checked hop by hop.
 // On any refusal the partial file is deleted.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { accessSync, constants as fsc, mkdtempSync, rmSync, statSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { request, type Dispatcher } from "undici";
 import { VerifyError, isVerifyError } from "./reasons.js";
 import { checkUrl, DEFAULT_URL_POLICY, verifyErrorIn, type UrlPolicy } from "./url-policy.js";

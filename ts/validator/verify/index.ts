@@ -19,3 +19,4 @@ export { Limiter, LimiterFullError } from "./limiter.js";
 export { createPrivateDir, removePrivateDir, downloadToFile, type DownloadOptions, type Downloaded } from "./download.js";
 export { checkContainer, DEFAULT_ALLOWED_DTYPES, type ContainerExpectation } from "./container.js";
 export { ContainerFetcher, DEFAULT_FETCHER_CONFIG, type FetcherConfig, type Fetched } from "./fetcher.js";
+export { VerifyMetrics } from "./metrics.js";
