@@ -390,6 +390,14 @@ describe("timelocked commits (CRv4)", () => {
     expect(reveals.map((r) => r.outcome)).toEqual(["UidVecContainInvalidOne"]);
     expect(tl.weightsOf(NET, 0)).toEqual([]);
   });
+  it("applies the rate limit at reveal, as do_set_mechanism_weights does", async () => {
+    tl.setSubnetParams(NET, { weightsRateLimit: 100 });
+    const c = await tl.commitTimelockedWeights(k.val, params);
+    tl.drandPulse(c.revealRound);
+    toRevealBlock();
+    tl.advance(1);
+    expect(reveals.map((r) => r.outcome)).toEqual(["SettingWeightsTooFast"]);
+  });
   it("drops a commit whose payload names another hotkey, and one it cannot decrypt", async () => {
     const round = 600_000_000;
     const foreign = await timelockEncrypt(encodeTimelockPayload({ hotkey: k.m1.address, uids: [2], values: [65535], versionKey: 0 }), round, tl.beacon.publicKeyHex);

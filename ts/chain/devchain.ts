@@ -624,7 +624,8 @@ export class DevChain extends EventEmitter implements Chain {
         continue;
       }
       try {
-        this.applyWeights(sn, c.hotkey, { netuid: sn.netuid, uids: payload.uids, values: payload.values, versionKey: Number(payload.versionKey) }, true);
+        // subtensor applies it with do_set_mechanism_weights: every set_weights check, the rate limit included.
+        this.applyWeights(sn, c.hotkey, { netuid: sn.netuid, uids: payload.uids, values: payload.values, versionKey: Number(payload.versionKey) }, false);
         report("revealed");
       } catch (e) {
         if (!(e instanceof ChainError)) throw e;
