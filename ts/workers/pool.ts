@@ -137,6 +137,8 @@ export class WorkerPool extends EventEmitter {
   private readonly key: string;
   private readonly threads: number;
   private refusedLogAt = 0;
+  /** Whether libzmq tells us about closed connections; without it a lost worker must say Hello to come back. */
+  private notifies = false;
   private refusedSinceLog = 0;
 
   private constructor(opts: PoolOptions) {
@@ -201,6 +203,7 @@ export class WorkerPool extends EventEmitter {
     try {
       // Tells us when a worker's connection ends (a remote worker then has to say Hello again).
       (this.router as unknown as { setInt32Option(o: number, v: number): void }).setInt32Option(ZMQ_ROUTER_NOTIFY, ZMQ_NOTIFY_DISCONNECT);
+      this.notifies = true;
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, "libzmq without ROUTER_NOTIFY: a reconnected remote worker is only re-admitted by its Hello");
     }
@@ -558,7 +561,8 @@ export class WorkerPool extends EventEmitter {
       w.onStartDead(body.value.cause);
       return;
     }
-    if (w && w.state === "lost") this.readmit(w);
+    // Safe only while we hear of closed connections: then this is the connection that said Hello.
+    if (w && w.state === "lost" && this.notifies) this.readmit(w);
     if (!w || w.state !== "ready") {
       if (this.closed) return;
       this.log.debug({ worker: routingId, kind: body.case }, "message from a worker that has not said Hello");
