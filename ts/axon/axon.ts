@@ -235,6 +235,8 @@ export class Axon {
       if (!reply.raw.writableFinished) ac.abort(new Error("client disconnected"));
     };
     reply.raw.once("close", onClose);
+    // a client gone before the handler ran (its close event already fired)
+    if (req.raw.socket?.destroyed) ac.abort(new Error("client disconnected"));
     try {
       if (this.#closing) throw axonErrors.closing();
       // 1. header-only synapse
