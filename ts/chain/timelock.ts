@@ -128,12 +128,15 @@ export function decodeTimelockPayload(bytes: Uint8Array): DecodedTimelockPayload
 // ---- IBE (drand quicknet identity: sha256(round as u64 big-endian)) ----
 
 let timelock: Timelock | null = null;
+let wasmLoaded = false;
 
 function ensureWasm(): void {
+  if (wasmLoaded) return;
   // timelock.js' own loader fetch()es the wasm by file URL, which Node's fetch refuses; load it from disk.
   const require = createRequire(import.meta.url);
   const path = require.resolve("@ideallabs/timelock_wasm_wrapper").replace(/timelock_wasm_wrapper\.js$/, "timelock_wasm_wrapper_bg.wasm");
   initSync({ module: readFileSync(path) });
+  wasmLoaded = true;
 }
 
 async function getTimelock(): Promise<Timelock> {
