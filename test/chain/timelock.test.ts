@@ -9,6 +9,7 @@ import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import {
   LocalBeacon,
+  buildTimelockedCommit,
   encodeTimelockPayload,
   decodeTimelockPayload,
   firstRevealBlock,
@@ -88,6 +89,13 @@ describe("ciphertexts decrypt with bittensor-drand", () => {
     expect(Buffer.from(ct.subarray(ct.length - 8)).toString()).toBe("AES_GCM_");
   });
 
+  it("the 5000-byte commit limit: 1177 weights fit, 1178 are refused before anything is sent", async () => {
+    const s: EpochSchedule = { lastEpochBlock: 1000, pendingEpochAt: 0, subnetEpochIndex: 5, tempo: 360, blocksSinceLastStep: 100, currentBlock: 1100 };
+    const payload = (n: number) => ({ hotkey, uids: Array.from({ length: n }, (_, i) => i), values: Array.from({ length: n }, () => 65535), versionKey: 1 });
+    const fits = await buildTimelockedCommit(payload(1177), s, 1, { blockTimeMs: 12_000 });
+    expect(fits.commit.length).toBe(45 + 4 * 1177 + 244);
+    await expect(buildTimelockedCommit(payload(1178), s, 1, { blockTimeMs: 12_000 })).rejects.toMatchObject({ code: "CommitTooLarge" });
+  });
   it("payload round-trips through our decoder and rejects trailing bytes", () => {
     const p = encodeTimelockPayload({ hotkey, uids: [3, 4], values: [5, 6], versionKey: 9n });
     expect(decodeTimelockPayload(p)).toEqual({ hotkey, uids: [3, 4], values: [5, 6], versionKey: 9n });
