@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { isStateError, openValidatorState, type ValidatorState } from "../../../ts/validator/state/index.js";
+import { isStateError, MIGRATIONS, openValidatorState, type ValidatorState } from "../../../ts/validator/state/index.js";
 import { CONTENDERS, PERIOD, runCycle } from "./fixtures/cycle.js";
 
 const run = promisify(execFile);
@@ -65,11 +65,11 @@ describe("database setup (issue 10 §6)", () => {
     expect(s.db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(s.db.pragma("busy_timeout", { simple: true })).toBe(1234);
     expect(s.db.pragma("foreign_keys", { simple: true })).toBe(1);
-    expect(s.schemaVersion()).toBe(1);
+    expect(s.schemaVersion()).toBe(MIGRATIONS.length);
     s.close();
     // reopening applies nothing twice
     const again = openValidatorState(file);
-    expect(again.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: 1 });
+    expect(again.db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({ n: MIGRATIONS.length });
     again.close();
   });
 
