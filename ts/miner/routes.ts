@@ -46,7 +46,8 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
     admit: (syn, info) => {
       try {
         // The one deadline starts here, from the synapse's timeout: waiting for a slot does not restart it.
-        admitted.set(syn, service.admit(info.hotkey, fieldsOf(syn), { deadline: Date.now() + syn.timeout * 1000 }));
+        const timeoutS = Number.isFinite(syn.timeout) && syn.timeout > 0 ? syn.timeout : undefined;
+        admitted.set(syn, service.admit(info.hotkey, fieldsOf(syn), timeoutS !== undefined ? { deadline: Date.now() + timeoutS * 1000 } : {}));
       } catch (e) {
         refuse(e, info.hotkey);
       }
