@@ -10,12 +10,19 @@ import { Dendrite } from "../../../ts/dendrite/dendrite.js";
 import { ApiKeyStore, OrganicRouter, orderCandidates, organicPlugin, hashApiKey, type OrganicCandidate, type ForwardOutcome } from "../../../ts/validator/organic/index.js";
 import { dendriteForward } from "../../../ts/validator/organic/forward.js";
 import { devKeys } from "../../axon/helpers.js";
+import { migrate } from "../../../ts/validator/state/index.js";
+
+const stateDb = () => {
+  const db = new Database(":memory:");
+  migrate(db);
+  return db;
+};
 
 const TIERS = { research: { supporting_models: ["m/target"], max_context_length_in_chars: 100 } };
 const body = (o: Record<string, unknown> = {}) => ({ context: "a context", tier: "research", target_model: "m/target", ...o });
 
 async function appWith(opts: { forward: (c: OrganicCandidate) => Promise<ForwardOutcome> | ForwardOutcome; candidates?: OrganicCandidate[]; rate?: number }) {
-  const db = new Database(":memory:");
+  const db = stateDb();
   const keys = new ApiKeyStore(db);
   const { key } = keys.create("client", opts.rate ?? 100);
   const tried: number[] = [];
@@ -145,7 +152,7 @@ describe("organic API: through the dendrite to real axons", () => {
     const [pb, pg] = [(await broken.start()).port, (await good.start()).port];
     const dendrite = new Dendrite({ wallet: alice });
     const recorded: string[] = [];
-    const keys = new ApiKeyStore(new Database(":memory:"));
+    const keys = new ApiKeyStore(stateDb());
     const { key } = keys.create("c", 10);
     const router = new OrganicRouter({
       candidates: () => [

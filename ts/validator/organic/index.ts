@@ -1,6 +1,6 @@
 // The organic API: paying clients' contexts routed to good miners with capacity, a share verified and scored.
 export { ORGANIC_ERRORS, OrganicError, type OrganicErrorCode } from "./errors.js";
-export { ApiKeyStore, API_KEYS_SCHEMA, hashApiKey, type ApiKeyRecord } from "./keys.js";
+export { ApiKeyStore, hashApiKey, type ApiKeyRecord } from "./keys.js";
 export { openApiDocument } from "./openapi.js";
 export { organicPlugin, type OrganicPluginOptions, type OrganicTier } from "./plugin.js";
 export { OrganicRouter, orderCandidates, type ForwardOutcome, type OkOutcome, type OrganicCandidate, type OrganicRequest, type RouteResult, type RouterOptions } from "./router.js";

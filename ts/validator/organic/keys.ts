@@ -14,16 +14,6 @@ export interface ApiKeyRecord {
 export const API_KEY_PREFIX = "cnd_";
 export const hashApiKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
 
-/** The table this store uses; run once per database (the validator's state migrations include it). */
-export const API_KEYS_SCHEMA = `
-CREATE TABLE IF NOT EXISTS organic_api_keys (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  key_sha256 TEXT NOT NULL UNIQUE,
-  rate_per_minute INTEGER NOT NULL CHECK (rate_per_minute > 0),
-  created_at INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);`;
 
 interface Row {
   id: number;
@@ -40,8 +30,8 @@ export class ApiKeyStore {
   readonly #revoke;
   readonly #list;
 
+  /** `db` is the validator's state database (its migrations create the table). */
   constructor(db: Database) {
-    db.exec(API_KEYS_SCHEMA);
     this.#byHash = db.prepare<[string], Row>("SELECT id, name, rate_per_minute, created_at, revoked FROM organic_api_keys WHERE key_sha256 = ?");
     this.#insert = db.prepare<[string, string, number, number]>("INSERT INTO organic_api_keys (name, key_sha256, rate_per_minute, created_at) VALUES (?, ?, ?, ?)");
     this.#revoke = db.prepare<[string]>("UPDATE organic_api_keys SET revoked = 1 WHERE name = ?");
