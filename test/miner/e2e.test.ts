@@ -1,7 +1,7 @@
 // End to end with a real worker: DevChain + `condense miner` (tiny:llama standing in for Mistral-7B) +
 // our dendrite. The URL downloads, the container validates, its binding and signature verify; then the
 // S3 path against the real local S3 server; then the worker is killed and the miner answers 503.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { Dendrite } from "../../ts/dendrite/index.js";
 import { minerConfigFromArgs } from "../../ts/miner/config.js";
 import { startMiner, type RunningMiner } from "../../ts/miner/miner.js";
 import { WorkerPoolCompressor } from "../../ts/miner/compressor.js";
+import { StartupError } from "../../ts/neuron/index.js";
 import { S3Store, startS3Server, type S3Server } from "../../ts/storage/index.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
 
@@ -148,6 +149,15 @@ describe("miner end to end with a tiny worker", () => {
       await s3?.stop();
     }
   });
+
+  it("a real worker's Hello decides: an algorithm it does not announce (GPU-only on a CPU worker) stops the start", async () => {
+    const ckpt = path.join(dir, "beacon-ckpt");
+    await mkdir(ckpt, { recursive: true });
+    const err = await startMiner(cfg(["--miner.algorithm", "activation_beacon", "--miner.checkpoint", ckpt, "--threads", "1"]), { chain, hotkey: minerKey }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupError);
+    expect((err as StartupError).key).toBe("miner.algorithm");
+    expect((err as Error).message).toMatch(/do not announce compress:activation_beacon \(they announce: .*compress:knorm/);
+  }, 120_000);
 
   it("worker killed: the next request gets 503 with a reason and the miner keeps running", async () => {
     const compressor = miner.service.opts.compressor as WorkerPoolCompressor;
