@@ -447,21 +447,12 @@ export class ValidatorState {
     }));
   }
 
-  // ---- validator secret and speed inputs ----
+  // ---- validator secret ----
 
   /** The validator's challenge secret (32 random bytes), made on first use and kept from then on. */
   secret(): Buffer {
     this.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?) ON CONFLICT (key) DO NOTHING").run(randomBytes(32).toString("hex"));
     return Buffer.from((this.db.prepare("SELECT value FROM validator_meta WHERE key = 'challenge_secret'").get() as { value: string }).value, "hex");
-  }
-
-  /** The contender's latest scored results with their timing, newest first (the speed bonus's input). */
-  timedResults(hotkey: string, tier: string, limit = 50): Array<{ quality: number; work: number; seconds: number }> {
-    return (
-      this.db
-        .prepare("SELECT score, original_tokens, seconds FROM results WHERE hotkey = ? AND tier = ? AND outcome = 'ok' AND seconds IS NOT NULL ORDER BY recorded_at DESC LIMIT ?")
-        .all(hotkey, tier, limit) as { score: number; original_tokens: number | null; seconds: number }[]
-    ).map((r) => ({ quality: r.score, work: r.original_tokens ?? 0, seconds: r.seconds }));
   }
 
   markRevealed(commitHash: string, revealBlock: number | null): boolean {

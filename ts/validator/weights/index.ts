@@ -1,2 +1,2 @@
 // Weights: scores from the state to the chain, within its rules (rate limit, commit-reveal mode).
-export { contenderScores, revealPendingCommits, setPeriodWeights, type WeightsDeps, type WeightsOutcome } from "./weights.js";
+export { revealPendingCommits, setPeriodWeights, type WeightsDeps, type WeightsOutcome } from "./weights.js";

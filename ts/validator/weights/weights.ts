@@ -7,8 +7,8 @@ import { ChainError } from "../../chain/errors.js";
 import { revealPending } from "../../chain/weight-setter.js";
 import { processWeightsForNetuid } from "../../chain/weights.js";
 import type { Chain, ChainSigner, WeightCommit } from "../../chain/types.js";
-import { computeWeights, decayedPeriodAverage, DEFAULT_PERIOD_SCORE_CONFIG, DEFAULT_WEIGHTS_CONFIG, speedMetric, type ContenderScore, type PeriodScoreConfig, type TimedResult, type WeightsConfig, type WeightsResult } from "../score/index.js";
-import type { ValidatorState } from "../state/index.js";
+import { computeWeights, DEFAULT_WEIGHTS_CONFIG, type WeightsConfig, type WeightsResult } from "../score/index.js";
+import { contenderScoresFromState, DEFAULT_WEIGHT_INPUTS_CONFIG, type ValidatorState, type WeightInputsConfig } from "../state/index.js";
 
 export interface WeightsDeps {
   state: ValidatorState;
@@ -18,24 +18,8 @@ export interface WeightsDeps {
   netuid: number;
   tiers: Readonly<Record<string, { incentive_percentage: number }>>;
   weights?: WeightsConfig;
-  period?: PeriodScoreConfig;
-  /** Recent timed results of a contender, for the speed bonus. */
-  recentResults: (hotkey: string, tier: string) => TimedResult[];
+  inputs?: WeightInputsConfig;
   log: Logger;
-}
-
-/** The contenders of a closed period, scored from what the state holds. */
-export function contenderScores(d: Pick<WeightsDeps, "state" | "period" | "recentResults">, periodId: number): ContenderScore[] {
-  const ema = new Map(d.state.scores().map((s) => [`${s.hotkey}\n${s.tier}`, s.ema]));
-  return d.state.contenders(periodId).map((c) => ({
-    uid: c.uid,
-    hotkey: c.hotkey,
-    tier: c.tier,
-    quality: ema.get(`${c.hotkey}\n${c.tier}`) ?? 0,
-    reliability: decayedPeriodAverage(d.state.periodHistory(c.hotkey, c.tier), d.period ?? DEFAULT_PERIOD_SCORE_CONFIG),
-    capacity: c.capacity,
-    speedMetric: speedMetric(d.recentResults(c.hotkey, c.tier)),
-  }));
 }
 
 export type WeightsOutcome =
@@ -46,7 +30,7 @@ export type WeightsOutcome =
 /** Computes and submits weights for a closed period. Never throws for the chain's refusals (recorded instead). */
 export async function setPeriodWeights(d: WeightsDeps, periodId: number): Promise<WeightsOutcome> {
   const tierWeights = Object.fromEntries(Object.entries(d.tiers).map(([t, c]) => [t, { incentive: c.incentive_percentage }]));
-  const result = computeWeights(contenderScores(d, periodId), tierWeights, d.weights ?? DEFAULT_WEIGHTS_CONFIG);
+  const result = computeWeights(contenderScoresFromState(d.state, d.inputs ?? DEFAULT_WEIGHT_INPUTS_CONFIG), tierWeights, d.weights ?? DEFAULT_WEIGHTS_CONFIG);
   const uids = [...result.weights.keys()];
   const values = [...result.weights.values()];
   if (!uids.length) {
