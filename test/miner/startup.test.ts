@@ -79,10 +79,12 @@ describe("refusals do not wait for a forward slot", () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const signals: Array<AbortSignal | undefined> = [];
+    const deadlines = new Map<string, number>();
     const slow = new FakeCompressor();
     const inner = slow.compress.bind(slow);
-    slow.compress = async (job, o?: { signal?: AbortSignal }) => {
+    slow.compress = async (job, o?: { signal?: AbortSignal; deadline?: number }) => {
       signals.push(o?.signal);
+      deadlines.set(job.context, o!.deadline!);
       if (job.context === "hold") await held;
       if (job.context === "leave") await new Promise((r) => o?.signal?.addEventListener("abort", r));
       return inner(job);
@@ -95,6 +97,7 @@ describe("refusals do not wait for a forward slot", () => {
     try {
       const first = send("hold");
       while (signals.length === 0) await new Promise((r) => setTimeout(r, 10));
+      const tSecond = Date.now();
       const second = send("queued behind"); // takes the second request of the budget, waits for the slot
       await new Promise((r) => setTimeout(r, 100));
       let t0 = performance.now();
@@ -106,9 +109,12 @@ describe("refusals do not wait for a forward slot", () => {
       expect(long.dendrite.status_code).toBe(400);
       expect(long.dendrite.status_message).toContain("context_too_long");
       expect(performance.now() - t0).toBeLessThan(1500);
+      await new Promise((r) => setTimeout(r, 500));
       release();
       expect((await first).dendrite.status_code).toBe(200);
       expect((await second).dendrite.status_code).toBe(200);
+      // its deadline ran from admission, not from when it left the queue (>= 600 ms later)
+      expect(deadlines.get("queued behind")!).toBeLessThan(tSecond + 20_000 + 300);
       // a caller that gives up: its compute gets an aborted signal (a second miner, with budget left)
       const budgetReset = await startMiner(config(["--miner.max_concurrent", "1"]), deps({ compressor: slow }));
       try {
