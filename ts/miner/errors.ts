@@ -29,17 +29,18 @@ export class MinerError extends Error {
   override readonly name = "MinerError";
   /** HTTP status for the axon's response, from MINER_ERRORS (also exposed as statusCode for HTTP frameworks). */
   readonly status: AxonStatus;
+  /** What the caller is not told (a worker's text, paths): for logs only. */
+  readonly detail: string | undefined;
   constructor(
     readonly code: MinerErrorCode,
     /** Sent to the caller: never a local path or a worker's raw text. */
     message: string,
-    options?: { cause?: unknown; /** For logs only. */ detail?: string },
+    options?: { cause?: unknown; detail?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = MINER_ERRORS[code];
     this.detail = options?.detail;
   }
-  readonly detail: string | undefined;
   get statusCode(): number {
     return this.status;
   }

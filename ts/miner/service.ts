@@ -1,5 +1,6 @@
 // The miner's request logic, independent of the HTTP layer: who may call (403), how much (429), what
-// a compress request must satisfy (400), and the compress -> sign -> store -> URL pipeline.
+// a compress request must satisfy (400), all in `admit` (no compute, answered before any queue), then the
+// compress -> sign or export -> store -> URL pipeline in `run`, all bound by the admission's one deadline.
 import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
