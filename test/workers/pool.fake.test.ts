@@ -1,6 +1,7 @@
 // WorkerPool lifecycle, routing, errors and supervision against the scripted fake worker (no model load).
 import { execa } from "execa";
 import { existsSync, readdirSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
@@ -377,12 +378,16 @@ describe("no orphan workers when the orchestrator process ends", () => {
     expect(leftovers()).toEqual([]);
   });
 
-  it("SIGTERM of the parent: the pool kills its workers' process groups", async () => {
+  it("SIGTERM of the parent: the pool kills its workers' process groups and removes its folders", async () => {
     const { child, pids } = await startParent();
+    const ours = () =>
+      ["/dev/shm", os.tmpdir()].flatMap((d) => readdirSync(d).filter((n) => n.startsWith(`condense-${child.pid}-`)));
+    expect(ours()).toHaveLength(2); // the socket folder and the file folder
     child.kill("SIGTERM");
     const r = await child;
     expect(r.exitCode).toBe(143);
     expect(await waitFor(() => pids.every((p) => !alive(p)), 10_000)).toBe(true);
+    expect(ours()).toEqual([]);
   });
 
   it("an uncaught exception in the parent: the exit hook kills the workers", async () => {

@@ -1,6 +1,6 @@
 // WorkerPool: binds the ROUTER, supervises local workers, admits, routes and times out requests.
 import { EventEmitter } from "node:events";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -362,9 +362,11 @@ export class WorkerPool extends EventEmitter {
     if (this.ownFileDir) await rm(this.ownFileDir, { recursive: true, force: true });
   }
 
-  /** Synchronous last resort for process exit/signals: SIGKILL every local worker's process group. */
+  /** Synchronous last resort for process exit/signals: SIGKILL every local worker's process group, remove our folders. */
   killAllSync(): void {
     for (const w of this.workersById.values()) w.proc?.killGroup("SIGKILL");
+    // Our folders go with us (after a SIGKILL of this process the next pool's sweep removes them).
+    for (const d of [this.sockDir, this.ownFileDir]) if (d) rmSync(d, { recursive: true, force: true });
   }
 
   // ---- admission and routing --------------------------------------------------------------------
