@@ -1,10 +1,11 @@
 // The miner's request path attacked from outside (issue 9): label growth, a worker pointing the upload at
 // another file, local paths in 5xx answers, one deadline for compute, export and upload, legacy validators.
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MinerError } from "../../ts/miner/errors.js";
+import { PythonLegacyExporter } from "../../ts/miner/legacy.js";
 import { WorkerPoolCompressor, type CompressCallOptions, type CompressJob } from "../../ts/miner/compressor.js";
 import { toAxonError } from "../../ts/miner/routes.js";
 import { MinerService, type MinerServiceOptions } from "../../ts/miner/service.js";
@@ -235,5 +236,25 @@ describe("Metadata", () => {
     await service().compress("v", { format: "safetensors", context: "c", target_model: MISTRAL });
     for (let i = 0; i < 50 && (await readdir(path.join(dir, "work"))).length; i++) await new Promise((r) => setTimeout(r, 10));
     expect(await readdir(path.join(dir, "work"))).toEqual([]);
+  });
+});
+
+describe("the legacy exporter's Python process", () => {
+  it("does not inherit the miner's secrets (S3 keys) from the environment", async () => {
+    const fake = path.join(dir, "fake-python.sh");
+    const dump = path.join(dir, "env.txt");
+    await writeFile(fake, `#!/bin/sh\nenv > "${dump}"\necho 3\n`);
+    await chmod(fake, 0o755);
+    process.env["CONDENSE_STORAGE_S3_SECRET_KEY"] = "s3cr3t-value";
+    process.env["AWS_SECRET_ACCESS_KEY"] = "aws-s3cr3t";
+    try {
+      expect(await new PythonLegacyExporter(fake).toNpy("/in", "/out")).toBe(3);
+    } finally {
+      delete process.env["CONDENSE_STORAGE_S3_SECRET_KEY"];
+      delete process.env["AWS_SECRET_ACCESS_KEY"];
+    }
+    const env = await readFile(dump, "utf8");
+    expect(env).not.toContain("s3cr3t");
+    expect(env).toContain("PATH=");
   });
 });

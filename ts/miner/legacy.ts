@@ -5,6 +5,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { workerEnv } from "../workers/spawn.js";
 
 export interface LegacyExporter {
   /** Writes the legacy .npy of the container at `containerPath` to `npyPath`; returns its size in bytes. */
@@ -33,8 +34,9 @@ export class PythonLegacyExporter implements LegacyExporter {
       reject: false,
       timeout: opts.timeoutMs ?? 60_000,
       ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-      env: { PYTHONUNBUFFERED: "1" },
-      extendEnv: true,
+      // The same allow-listed environment as the workers: no storage keys or other secrets reach Python.
+      env: workerEnv(process.env),
+      extendEnv: false,
     });
     if (r.exitCode !== 0) {
       const tail = String(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ");
