@@ -17,7 +17,7 @@ import {
   type DTypeName,
   type Tensor,
 } from "../../ts/workers/index.js";
-import { FIXTURES, PYTHON, alive, quietLogger, startPoolParent, waitFor } from "./helpers.js";
+import { FIXTURES, PYTHON, REPO, alive, quietLogger, startPoolParent, waitFor } from "./helpers.js";
 
 let pool: WorkerPool;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "pool-real-"));
@@ -240,5 +240,43 @@ describe("a real worker that cannot start", () => {
     expect(e.reportedCause).toMatch(/start-up failed/);
     expect(e.reportedCause).toContain("no-such-model-dir");
     expect(e.exitCode).toBe(1);
+  });
+});
+
+describe("a real remote worker paused and resumed", () => {
+  it("SIGSTOP: lost, its in-flight request fails; SIGCONT: back on the same connection and serving", async () => {
+    const workerKey = "real-remote-key-0123456789abcdef";
+    const remotePool = await WorkerPool.start({
+      workers: [],
+      tcpEndpoint: "tcp://127.0.0.1:*",
+      workerKey,
+      heartbeatMs: 200,
+      logger: quietLogger(),
+    });
+    const ready = () => new Promise((r) => remotePool.once("worker-ready", r));
+    const first = ready();
+    const remote = execa(
+      PYTHON,
+      ["-m", "condense_worker", "--connect", remotePool.endpoints.tcp!, "--model", "none", "--worker-id", "real-remote", "--heartbeat-ms", "200", "--threads", "1"],
+      { stdin: "pipe", reject: false, cwd: path.join(REPO, "py"), extendEnv: false, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", CONDENSE_WORKER_KEY: workerKey } },
+    );
+    try {
+      await first;
+      const health = () => remotePool.request({ body: { case: "health", value: {} }, timeoutMs: 20_000 });
+      await expect(health()).resolves.toMatchObject({ workerId: "real-remote" });
+      remote.kill("SIGSTOP");
+      const inflight = health().then(() => undefined, (e: unknown) => e);
+      expect(await inflight).toBeInstanceOf(WorkerDeadError);
+      expect(remotePool.workers()[0]?.state).toBe("lost");
+      const back = ready();
+      remote.kill("SIGCONT");
+      await back;
+      await expect(health()).resolves.toMatchObject({ workerId: "real-remote" });
+    } finally {
+      remote.kill("SIGCONT");
+      remote.kill("SIGKILL");
+      await remote;
+      await remotePool.close();
+    }
   });
 });
