@@ -133,7 +133,12 @@ describe("operations app", () => {
   it("/healthz is 200 with workers ready, 503 with none; unknown routes answer from the error table", async () => {
     let ready = true;
     const w = () => [{ id: "w0", local: true, state: ready ? "ready" : "restarting", pid: 1, inflight: 0, maxInflight: 1, restarts: ready ? 0 : 2, hello: undefined }] as const;
-    const app = await buildOpsApp({ registry: new Registry(), health: () => healthOf(w() as never) });
+    const extra = async (a: import("fastify").FastifyInstance) => {
+      a.get("/boom", async () => {
+        throw new Error("/var/lib/secret exploded");
+      });
+    };
+    const app = await buildOpsApp({ registry: new Registry(), health: () => healthOf(w() as never), plugins: [extra] });
     try {
       let r = await app.inject({ url: "/healthz" });
       expect(r.statusCode).toBe(200);
@@ -145,6 +150,10 @@ describe("operations app", () => {
       r = await app.inject({ url: "/secret?x=1" });
       expect(r.statusCode).toBe(404);
       expect(r.json()).toEqual({ error: "not_found", message: "no route GET /secret" });
+      // a role's plugin that throws answers from the table, without its message
+      r = await app.inject({ url: "/boom" });
+      expect(r.statusCode).toBe(500);
+      expect(r.json()).toEqual({ error: "internal", message: "internal error" });
     } finally {
       await app.close();
     }

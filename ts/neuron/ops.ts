@@ -57,6 +57,8 @@ export interface OpsAppOptions {
   registry: Registry;
   /** Absent: /healthz reports only that the process is up. */
   health?: () => HealthReport;
+  /** A role's own routes (fastify plugins), registered after /metrics and /healthz. */
+  plugins?: ReadonlyArray<FastifyPluginAsync>;
 }
 
 export async function buildOpsApp(opts: OpsAppOptions): Promise<FastifyInstance> {
@@ -72,6 +74,7 @@ export async function buildOpsApp(opts: OpsAppOptions): Promise<FastifyInstance>
   });
   await app.register(metricsPlugin, { registry: opts.registry });
   await app.register(healthPlugin, { health: opts.health ?? (() => ({ status: "ok", workers: [] })) });
+  for (const p of opts.plugins ?? []) await app.register(p);
   return app;
 }
 
