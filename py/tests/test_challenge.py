@@ -101,6 +101,21 @@ def test_existence_chunks_two_from_the_context_two_from_unrelated_text():
     assert len(orders) > 1
 
 
+def test_a_short_context_crowded_with_passages_still_gets_its_chunks():
+    made = 0
+    for seed in range(40):
+        try:
+            ch = _gen(seed=seed, min_chars=400, max_chars=800, num_questions=2, kinds=("counting", "needle_single"))
+        except TaskError as exc:  # the passages alone may not fit: refused, never cut
+            assert "need more than max_chars" in str(exc)
+            continue
+        made += 1
+        assert sorted(lab for _, lab in ch.chunks) == [False, False, True, True]
+        for text, in_context in ch.chunks:
+            assert (text in ch.context) is in_context
+    assert made >= 20
+
+
 def test_chat_template_of_the_target_model_is_applied():
     tok = byte_tokenizer()
     fmt = chat_format(tok)

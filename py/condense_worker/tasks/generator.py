@@ -221,8 +221,11 @@ def generate_challenge(seed: int, *, min_chars: int, max_chars: int, fmt: ChatFo
         raise TaskError(f"cannot fit a context into [{min_chars}, {max_chars}] characters (got {size(context)})")
     chunk_rng = random.Random(f"{base}:chunks")
     positives: list[str] = []
+    if len(set(pool[:n])) < n_positive:  # a short context crowded with passages: take whole sentences
+        sentences = sorted({p for p in pool[:n]} | {ins for _, ins in inserts})
+        positives = chunk_rng.sample(sentences, min(n_positive, len(sentences)))
     for _ in range(1000):
-        if len(positives) >= n_positive or n == 0:
+        if len(positives) >= n_positive:
             break
         j = chunk_rng.randrange(n)
         chunk = " ".join(pool[j:min(n, j + 2)])
