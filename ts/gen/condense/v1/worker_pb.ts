@@ -850,7 +850,7 @@ export type ChallengeRequest = Message<"condense.v1.ChallengeRequest"> & {
   maxChars: number;
 
   /**
-   * task kinds the questions are drawn from; empty = all the worker knows
+   * task kinds the questions are drawn from; empty = the standard set (tasks.KINDS)
    *
    * @generated from field: repeated string kinds = 4;
    */
