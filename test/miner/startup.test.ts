@@ -135,6 +135,44 @@ describe("refusals do not wait for a forward slot", () => {
   });
 });
 
+describe("budget of requests the axon drops after admission", () => {
+  it("a request that times out waiting for a slot gives its budget back", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = new FakeCompressor();
+    const inner = slow.compress.bind(slow);
+    let started = 0;
+    slow.compress = async (job) => {
+      started++;
+      if (job.context === "hold") await held;
+      return inner(job);
+    };
+    const m = await startMiner(config(["--miner.max_concurrent", "1", "--miner.capacity", "research=3"]), deps({ compressor: slow }));
+    const d = new Dendrite({ wallet: big });
+    const at = { ip: "127.0.0.1", port: m.axon.port, hotkey: minerKey.address };
+    const send = (context: string, timeoutS: number) => d.call(at, TextCompressProtocol.create({ context, target_model: MISTRAL, compressed_kv_format: "safetensors" }), { timeoutS });
+    const used = () => m.service.metadata(big.address).tiers["research"]!.used;
+    try {
+      const first = send("hold", 20);
+      while (started === 0) await new Promise((r) => setTimeout(r, 10));
+      const dropped = await Promise.all([send("no slot 1", 0.4), send("no slot 2", 0.4)]);
+      expect(dropped.map((r) => r.dendrite.status_code)).toEqual([408, 408]);
+      expect(used()).toBe(3);
+      for (let i = 0; i < 100 && used() > 1; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(used()).toBe(1);
+      release();
+      expect((await first).dendrite.status_code).toBe(200);
+      // the budget given back serves again
+      expect((await send("again", 10)).dendrite.status_code).toBe(200);
+      expect(started).toBe(2);
+    } finally {
+      release();
+      d.close();
+      await m.stop();
+    }
+  });
+});
+
 describe("start-up checks", () => {
   it("an --axon.external_ip that does not resolve is refused before the workers start", async () => {
     const pool = new FakePool(["compress:knorm"]);

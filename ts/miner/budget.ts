@@ -4,7 +4,7 @@ import { validatorBudgets, type TierBudgetPolicy } from "../subnet/budget.js";
 
 export type { TierBudgetPolicy };
 
-export type Consumed = { ok: true; used: number; budget: number } | { ok: false; code: "rate_limited" | "capacity_exhausted"; reason: string };
+export type Consumed = { ok: true; used: number; budget: number; /** The period it was taken from (for refund). */ window: number } | { ok: false; code: "rate_limited" | "capacity_exhausted"; reason: string };
 
 /** Counts requests per (tier, validator) in fixed windows of `periodMs` aligned to the clock. */
 export class BudgetLedger {
@@ -63,11 +63,13 @@ export class BudgetLedger {
       return { ok: false, code: "capacity_exhausted", reason: `declared capacity of ${policy.capacity} requests per period for tier ${tier} used up; resets in ${resetS} s` };
     this.used.set(k, used + 1);
     this.usedByTier.set(tier, tierUsed + 1);
-    return { ok: true, used: used + 1, budget };
+    return { ok: true, used: used + 1, budget, window: this.window };
   }
 
-  /** Gives a request back when the miner failed it before doing any work (pool down). */
-  refund(tier: string, hotkey: string): void {
+  /** Gives a request back when the miner did no work for it; a request from an earlier period is not refunded. */
+  refund(tier: string, hotkey: string, window?: number): void {
+    this.roll();
+    if (window !== undefined && window !== this.window) return;
     const k = `${tier}\u0000${hotkey}`;
     const used = this.used.get(k) ?? 0;
     if (used > 0) this.used.set(k, used - 1);

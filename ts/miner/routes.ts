@@ -21,6 +21,9 @@ export function toAxonError(e: unknown): AxonRequestError {
   return new AxonRequestError(500, `compress_failed: internal error #${randomUUID()}`, e instanceof Error ? e.message : String(e));
 }
 
+/** How long after its deadline an admitted request that never reached `forward` keeps its budget. */
+const RELEASE_GRACE_MS = 1000;
+
 const fieldsOf = (syn: Synapse<TextCompressValues>): CompressRequestIn => ({ context: syn.context, target_model: syn.target_model, tier: syn.tier, format: syn.compressed_kv_format });
 
 export function attachMinerRoutes(axon: Axon, service: MinerService): void {
@@ -29,8 +32,10 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
     blacklist: (info) => (service.registered(info.hotkey ?? "") ? { blocked: false } : { blocked: true, reason: "unknown_hotkey: not registered on this subnet" }),
     forward: (_syn, ctx) => ({ metadata: service.metadata(ctx.hotkey) as unknown as Record<string, PyAny> }),
   });
-  // The admission travels from `admit` to `forward` with the synapse object itself.
-  const admitted = new WeakMap<object, Admission>();
+  // The admission travels from `admit` to `forward` with the synapse object itself. The axon may still
+  // refuse the request after `admit` (forward queue full, no slot in time); then `forward` never runs and
+  // the budget is given back shortly after the request's deadline.
+  const admitted = new WeakMap<object, { a: Admission; timer: NodeJS.Timeout }>();
   const refuse = (e: unknown, hotkey: string): never => {
     const err = toAxonError(e);
     // What the caller is not told (worker text, paths) is the operator's to see.
@@ -47,7 +52,10 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
       try {
         // The one deadline starts here, from the synapse's timeout: waiting for a slot does not restart it.
         const timeoutS = Number.isFinite(syn.timeout) && syn.timeout > 0 ? syn.timeout : undefined;
-        admitted.set(syn, service.admit(info.hotkey, fieldsOf(syn), timeoutS !== undefined ? { deadline: Date.now() + timeoutS * 1000 } : {}));
+        const a = service.admit(info.hotkey, fieldsOf(syn), timeoutS !== undefined ? { deadline: Date.now() + timeoutS * 1000 } : {});
+        const timer = setTimeout(() => service.release(a), Math.min(2 ** 31 - 1, Math.max(0, a.deadline - Date.now()) + RELEASE_GRACE_MS));
+        timer.unref();
+        admitted.set(syn, { a, timer });
       } catch (e) {
         refuse(e, info.hotkey);
       }
@@ -55,8 +63,10 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
     priority: (info) => service.priority(info.hotkey ?? ""),
     forward: async (syn, ctx) => {
       try {
-        const a = admitted.get(syn) ?? service.admit(ctx.hotkey, fieldsOf(syn), { deadline: ctx.deadlineMs });
+        const held = admitted.get(syn);
         admitted.delete(syn);
+        if (held) clearTimeout(held.timer);
+        const a = held?.a ?? service.admit(ctx.hotkey, fieldsOf(syn), { deadline: ctx.deadlineMs });
         const r = await service.run(a, { signal: ctx.signal, deadline: ctx.deadlineMs });
         // Like the subnet's research miner, the context is not echoed back.
         return {

@@ -75,6 +75,8 @@ export interface Admission {
   /** performance.now() at admission (for the timings). */
   readonly t0: number;
   readonly validateMs: number;
+  /** The budget period the request was counted in. */
+  readonly window: number;
 }
 
 export interface PhaseTimings {
@@ -119,6 +121,8 @@ export class MinerService {
   private readonly now: () => number;
   readonly metrics: MinerMetrics;
   private workDirReady: Promise<void> | null = null;
+  /** Admissions that ran or were released: each is settled once. */
+  private readonly settled = new WeakSet<Admission>();
 
   constructor(readonly opts: MinerServiceOptions) {
     this.metrics = opts.metrics ?? new MinerMetrics(undefined, Object.keys(opts.tiers.tiers));
@@ -193,8 +197,20 @@ export class MinerService {
     }
   }
 
+  /**
+   * Gives back the budget of an admission that will never run (the HTTP layer refused it after admission:
+   * its forward queue was full, or the wait for a slot outlasted the request). Once per admission.
+   */
+  release(a: Admission): void {
+    if (this.settled.has(a)) return;
+    this.settled.add(a);
+    this.ledger.refund(a.choice.name, a.hotkey, a.window);
+  }
+
   /** Runs an admitted request: compress, sign or export, upload, URL, all within the admission's deadline. */
   async run(a: Admission, opts: { signal?: AbortSignal; deadline?: number } = {}): Promise<CompressResult> {
+    if (this.settled.has(a)) throw new MinerError("deadline_exceeded", "the request was released before it could run");
+    this.settled.add(a);
     try {
       const r = await this.serve(a, opts.deadline !== undefined ? Math.min(a.deadline, opts.deadline) : a.deadline, opts.signal);
       this.metrics.requests.inc({ tier: r.tier, outcome: "ok" });
@@ -224,7 +240,7 @@ export class MinerService {
       this.ledger.refund(choice.name, hotkey);
       throw new MinerError("pool_unavailable", "no compression worker is ready");
     }
-    return { hotkey, choice, legacy, context: req.context, sha: contextSha256(req.context), deadline: deadline ?? Date.now() + choice.tier.timeout_s * 1000 };
+    return { hotkey, choice, legacy, context: req.context, sha: contextSha256(req.context), deadline: deadline ?? Date.now() + choice.tier.timeout_s * 1000, window: took.window };
   }
 
   private async serve(a: Admission, deadline: number, signal?: AbortSignal): Promise<CompressResult> {
@@ -283,7 +299,7 @@ export class MinerService {
     }
     const late = this.ended(deadline, signal);
     if (late) {
-      this.ledger.refund(a.choice.name, a.hotkey);
+      this.ledger.refund(a.choice.name, a.hotkey, a.window);
       throw late;
     }
     let outcome: CompressOutcome;
@@ -305,7 +321,7 @@ export class MinerService {
       );
     } catch (e) {
       const err = mapComputeError(e);
-      if (err.code === "pool_unavailable") this.ledger.refund(a.choice.name, a.hotkey);
+      if (err.code === "pool_unavailable") this.ledger.refund(a.choice.name, a.hotkey, a.window);
       throw err;
     }
     // Upload only the file we named: a worker answering with another path must not make us publish it.
