@@ -196,6 +196,9 @@ describe("WorkerPool with the scripted fake worker", () => {
     expect(past.ms).toBeLessThan(100);
     await expect(pool.request({ ...sleep(1), deadline: Number.NaN })).rejects.toMatchObject({ codeName: "invalid_argument" });
     await expect(pool.request({ ...sleep(10), deadline: Date.now() + 10_000 })).resolves.toBeDefined();
+    // Beyond setTimeout's 2^31 ms range: a far deadline, not an instant one.
+    await expect(pool.request({ ...sleep(50), timeoutMs: 2 ** 32 })).resolves.toBeDefined();
+    await expect(pool.request({ ...sleep(50), deadline: Number.MAX_SAFE_INTEGER })).resolves.toBeDefined();
   });
 
   it("cancels through an AbortSignal, queued or in flight, and sends the worker a CancelRequest", async () => {

@@ -55,6 +55,7 @@ const ZMQ_NOTIFY_DISCONNECT = 2;
 /** The environment variable a worker reads the pool key from. */
 export const WORKER_KEY_ENV = "CONDENSE_WORKER_KEY";
 const MIN_KEY_LENGTH = 16;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Pending {
   id: string;
@@ -255,9 +256,7 @@ export class WorkerPool extends EventEmitter {
         this.finish(p, e as Error, "rejected");
         return;
       }
-      if (p.deadline !== undefined) {
-        p.timer = setTimeout(() => this.expire(p), p.deadline - Date.now());
-      }
+      this.armDeadline(p);
       if (req.signal) {
         p.onAbort = () => this.cancel(p, abortReason(req.signal!));
         req.signal.addEventListener("abort", p.onAbort, { once: true });
@@ -459,6 +458,14 @@ export class WorkerPool extends EventEmitter {
       this.finish(p, new WorkerDeadError(w.id, `send failed: ${(e as Error).message}`, p.id), "send_failed");
       this.release(w, p.id);
     }
+  }
+
+  /** setTimeout holds at most 2^31-1 ms (a longer delay fires at once), so a far deadline is re-armed in steps. */
+  private armDeadline(p: Pending): void {
+    if (p.deadline === undefined || p.settled) return;
+    const left = p.deadline - Date.now();
+    if (left > MAX_TIMER_MS) p.timer = setTimeout(() => this.armDeadline(p), MAX_TIMER_MS);
+    else p.timer = setTimeout(() => this.expire(p), Math.max(0, left));
   }
 
   private expire(p: Pending): void {
