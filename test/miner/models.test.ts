@@ -57,6 +57,10 @@ describe("planMiner: cross-field checks at start", () => {
     expect(p.capacity).toEqual({ research: 50, inference_0: 1024 });
     expect(p.models).toEqual([{ target: MISTRAL, workerModel: MISTRAL, standIn: false }]);
   });
+  it("a target named by its alias (the subnet's Condense-AI id) is the canonical target", () => {
+    const p = planMiner(cfgOf(["--miner.targets", "Condense-AI/Mistral-7B-Instruct-v0.2", "--axon.external_ip", "203.0.113.5"]));
+    expect(p.models).toEqual([{ target: MISTRAL, workerModel: MISTRAL, standIn: false }]);
+  });
   it("a bad --miner.tiers_file is a ConfigError naming it", () => {
     expect(() => planMiner(cfgOf(["--miner.tiers_file", "/nonexistent/tiers.json"]))).toThrow(/miner.tiers_file/);
   });

@@ -17,7 +17,7 @@ import { asStartupError, healthOf, requireCapability, startNeuron, startOpsApp, 
 import { openStore } from "../storage/config.js";
 import { startSweeper } from "../storage/sweeper.js";
 import type { ObjectStore } from "../storage/types.js";
-import { loadTierTable, TierConfigError, type TierTable } from "../subnet/index.js";
+import { canonicalModel, loadTierTable, TierConfigError, type TierTable } from "../subnet/index.js";
 import type { Keypair } from "../wallet/keypair.js";
 import { WorkerPoolCompressor, type Compressor } from "./compressor.js";
 import type { MinerConfig } from "./config.js";
@@ -95,7 +95,8 @@ export function planMiner(cfg: MinerConfig): { tiers: TierTable; models: ServedM
   let models: ServedModel[] = [];
   try {
     models = resolveServedModels({
-      targets: cfg.miner.targets,
+      // A target may be named by an alias (the subnet's Condense-AI id): the tiers list the canonical one.
+      targets: cfg.miner.targets.map((t) => canonicalModel(tiers, t)),
       tierModels,
       ...(cfg.model ? { workerModel: cfg.model } : {}),
       allowStandIn: cfg.miner.allow_stand_in,
