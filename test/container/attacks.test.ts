@@ -104,6 +104,9 @@ const RULES: Array<[string, (t: string) => string | Buffer, string]> = [
   ["a 250,000-character hotkey", (t) => t.replace(ALICE, "5".repeat(250_000)), "BAD_METADATA"],
   ["an escaped signature key", (t) => t.replace('"signature":"', '"sign\\u0061ture":"'), "BAD_METADATA"],
   ["a raw DEL in target_model", (t) => t.replace("condense/golden-tiny", "condense/golden\u007ftiny"), "BAD_METADATA"],
+  ["a tensor dtype named after an Object.prototype member", (t) => t.replace('"dtype":"BF16"', '"dtype":"toString"'), "BAD_DTYPE"],
+  ["a tensor named __proto__", (t) => t.replace('"value_1":', '"__proto__":'), "BAD_TENSOR_SET"],
+  ["a metadata key named __proto__", (t) => t.replace('"kind":"kv"', '"kind":"kv","__proto__":"x"'), "BAD_METADATA"],
   ["tabs and newlines after the object", (t) => `${t}\t\n\r `, "ok"],
   ["bytes after the object", (t) => `${t}x`, "BAD_HEADER"],
 ];
