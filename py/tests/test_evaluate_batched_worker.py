@@ -92,6 +92,22 @@ def test_containers_as_frames_and_a_hostile_container_fails_alone(worker, contai
     assert res["missing"].error.code == pb.ERROR_CODE_NOT_FOUND
 
 
+def test_positions_beyond_the_model_fail_alone(worker, containers, tmp_path):
+    """A miner claiming an original length past the model's positions gets an item error, not garbage."""
+    from condense_worker.container import read_container, write_kv_container
+    (ch0, p0, _), (ch1, p1, _), _ = containers
+    layers, meta = read_container(p1)
+    far = str(tmp_path / "far.safetensors")
+    write_kv_container(far, layers, {"target_model": meta.target_model, "original_tokens": 10**6,
+                                     "algorithm": "full", "params": {}, "context": "x"}, "f32")
+    r = worker.call("evaluate", pb.EvaluateRequest(items=[_item(ch0, p0, "ok"), _item(ch1, far, "far")],
+                                                   max_new_tokens=4, answer_check=pb.ANSWER_CHECK_PROCEDURAL))
+    assert r.kind == "evaluate", r.msg
+    ok, bad = r.msg.evaluate.items
+    assert not ok.HasField("error") and len(ok.answers) == 2
+    assert bad.error.code == pb.ERROR_CODE_INVALID_CONTAINER and "positions" in bad.error.message
+
+
 def test_a_container_for_another_model_fails_alone(worker, containers):
     (ch0, p0, _), _, _ = containers
     r = worker.call("evaluate", pb.EvaluateRequest(items=[_item(ch0, p0, "a")], target_model="someone/else",

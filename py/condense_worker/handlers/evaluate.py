@@ -13,8 +13,10 @@ import tempfile
 
 from ..container import ContainerError, ModelShape, read_container
 from ..errors import InvalidArgument, InvalidContainer, Malformed, NotFound, WorkerError
-from ..evaluate import (DEFAULT_MAX_BATCH_ROWS, EvalItem, evaluate, evaluate_many, load_context)
+from ..evaluate import (DEFAULT_MAX_BATCH_ROWS, EXISTENCE_PROMPT, EvalItem, evaluate, evaluate_many,
+                        load_context)
 from ..gen.condense.v1 import worker_pb2 as pb
+from ..tasks.chat import chat_format
 from . import Context, Reply, Request, handler
 
 MAX_NEW_TOKENS_LIMIT = 1024
@@ -67,6 +69,12 @@ def _container(ctx: Context, req: Request, path: str, tensor_name: str, target_m
 
 def _expected(repeated) -> list[list[str]] | None:
     return [list(e.answers) for e in repeated] if len(repeated) else None
+
+
+def _longest_prompt(ctx: Context, item: EvalItem) -> int:
+    fmt = chat_format(ctx.tokenizer)
+    prompts = [*item.questions, *(fmt.question(EXISTENCE_PROMPT.format(chunk=c)) for c in item.existence_chunks)]
+    return max(len(ctx.tokenizer(p, add_special_tokens=False).input_ids) for p in prompts)
 
 
 def _check_positions(ctx: Context, loaded, questions_tokens: int, limit: int) -> None:
@@ -125,9 +133,7 @@ def _evaluate_items(ctx: Context, req: Request, body: pb.EvaluateRequest, limit:
         try:
             container = _container(ctx, req, it.container_path, it.container_tensor, body.target_model)
             item.ctx = load_context(ctx.model, container)
-            longest = max(len(ctx.tokenizer(q, add_special_tokens=False).input_ids) for q in item.questions) \
-                if item.questions else 0
-            _check_positions(ctx, item.ctx, longest, limit)
+            _check_positions(ctx, item.ctx, _longest_prompt(ctx, item), limit)
         except InvalidContainer as exc:  # the miner's fault: this item fails, the rest go on
             results[i].error.CopyFrom(exc.to_proto(req.id))
             continue
