@@ -28,7 +28,9 @@ export const VALIDATOR_OPTIONS: readonly OptionSpec[] = [
   { key: "validator.download_concurrency", type: "number", describe: "container downloads at once" },
   { key: "validator.eval_batch", type: "number", describe: "containers evaluated in one padded batch" },
   { key: "validator.top_fraction", type: "number", describe: "share of each tier's contenders, best first, that receive emissions" },
-  { key: "validator.auth", type: "string", describe: "signed-HTTP scheme for calls to miners", choices: ["bittensor", "btauth"] },
+  { key: "validator.auth", type: "string", describe: "signed HTTP for calls to miners: bt10 (SDK 10 axon headers) or btauth1 (SDK 11)", choices: ["bt10", "btauth1"] },
+  { key: "validator.allow_stand_in", type: "boolean", describe: "let --model differ from the tier's target model (tests, local networks); refused on finney and test" },
+  { key: "validator.allow_private_downloads", type: "boolean", describe: "download containers from loopback/private addresses (default: --validator.allow_private)" },
   { key: "validator.metrics_port", type: "number", describe: "operations app (/metrics, /healthz) port on axon.ip (unset = off)" },
   { key: "validator.organic.port", type: "number", describe: "serve the organic API on this port (unset = off; `condense validator organic` runs it as its own process)" },
   { key: "validator.organic.host", type: "string", describe: "address the organic API binds to" },
@@ -56,7 +58,9 @@ export const ValidatorSectionSchema = z
     download_concurrency: z.number().int().min(1).max(64).default(8),
     eval_batch: z.number().int().min(1).max(64).default(8),
     top_fraction: share.default(0.3),
-    auth: z.enum(["bittensor", "btauth"]).default("bittensor"),
+    auth: z.enum(["bt10", "btauth1"]).default("bt10"),
+    allow_stand_in: z.boolean().default(false),
+    allow_private_downloads: z.boolean().optional(),
     metrics_port: z.number().int().min(0).max(65535).optional(),
     organic: z
       .strictObject({
@@ -81,6 +85,7 @@ export const ValidatorConfigSchema = z
       ...c.validator,
       state_path: c.validator.state_path ?? defaultStatePath(c.netuid),
       require_permit: c.validator.require_permit ?? (c.subtensor.network === "finney" || c.subtensor.network === "test"),
+      allow_private_downloads: c.validator.allow_private_downloads ?? c.validator.allow_private,
     },
   }));
 

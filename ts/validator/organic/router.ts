@@ -33,10 +33,11 @@ export interface RouterOptions {
   candidates: (tier: string, targetModel: string) => OrganicCandidate[] | Promise<OrganicCandidate[]>;
   /** One call to a miner; never throws for the miner's failures (they come back as an outcome). */
   forward: (c: OrganicCandidate, req: OrganicRequest, signal: AbortSignal) => Promise<ForwardOutcome>;
-  /** Every attempt, success or not: the same counters synthetic traffic feeds (consumed, 429s, failures). */
-  record?: (c: OrganicCandidate, req: OrganicRequest, outcome: ForwardOutcome) => void;
-  /** Called for the share of successes chosen for verification and scoring like synthetic results. */
-  sample?: (c: OrganicCandidate, req: OrganicRequest, outcome: OkOutcome) => void;
+  /**
+   * Every attempt, success or not: the same counters synthetic traffic feeds (consumed, 429s, failures).
+   * `sampled` marks the share of successes chosen to be verified and scored like synthetic results.
+   */
+  record?: (c: OrganicCandidate, req: OrganicRequest, outcome: ForwardOutcome, sampled: boolean) => void;
   /** Share of organic successes verified and scored (default 0.1). */
   verifyShare?: number;
   /** Miners tried per request before answering upstream_failed (default 3). */
@@ -70,7 +71,7 @@ export function orderCandidates(all: OrganicCandidate[], opts: { minerUid?: numb
 }
 
 export class OrganicRouter {
-  readonly #o: Required<Omit<RouterOptions, "record" | "sample">> & Pick<RouterOptions, "record" | "sample">;
+  readonly #o: Required<Omit<RouterOptions, "record">> & Pick<RouterOptions, "record">;
 
   constructor(opts: RouterOptions) {
     this.#o = { verifyShare: 0.1, maxAttempts: 3, defaultTopFraction: 0.75, random: Math.random, ...opts };
@@ -86,13 +87,10 @@ export class OrganicRouter {
     for (const c of order.slice(0, this.#o.maxAttempts)) {
       if (signal.aborted) break;
       const outcome = await this.#o.forward(c, req, signal);
-      this.#o.record?.(c, req, outcome);
+      const sampled = outcome.kind === "ok" && this.#o.random() < this.#o.verifyShare;
+      this.#o.record?.(c, req, outcome, sampled);
       attempts.push({ miner_uid: c.uid, outcome: outcome.kind === "ok" ? "ok" : `${outcome.kind}${outcome.status ? ` ${outcome.status}` : ""}` });
-      if (outcome.kind === "ok") {
-        const sampled = this.#o.random() < this.#o.verifyShare;
-        if (sampled) this.#o.sample?.(c, req, outcome);
-        return { candidate: c, outcome, attempts, sampled };
-      }
+      if (outcome.kind === "ok") return { candidate: c, outcome, attempts, sampled };
     }
     throw new OrganicError("upstream_failed", `${attempts.length} miner(s) tried, none answered`, attempts);
   }

@@ -3,40 +3,21 @@
 // policy, capped download, container header and binding), evaluate it in a batch with other miners'
 // containers, score it, and record the result. Every step's failure becomes one stable outcome code; the
 // result is written once per challenge id, so a restart that runs a query again counts it once.
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { TextCompressProtocol, type TextCompressValues } from "../../bittensor/protocols.js";
+import { contextSha256 as contextSha256Of } from "../../container/hash.js";
 import type { ModelShape } from "../../container/types.js";
 import type { Dendrite } from "../../dendrite/dendrite.js";
-import type { ChallengeReply, EvaluateItemResult } from "../../gen/condense/v1/worker_pb.js";
 import type { TierConfig } from "../../subnet/index.js";
+import { challengeSeed, minerView, type Challenge, type ChallengeParams } from "../challenges/index.js";
+import { challengeItem, type EvaluateItemInput, type ItemResult } from "../evaluate/index.js";
 import { DEFAULT_CHALLENGE_SCORE_CONFIG, scoreChallenge, type ChallengeScoreConfig } from "../score/index.js";
 import type { ResultRecord, ValidatorState } from "../state/index.js";
-import { checkContainer, downloadToFile, isVerifyError, maxContainerBytes, type UrlPolicy } from "../verify/index.js";
+import { checkContainer, downloadToFile, isVerifyError, maxContainerBytes, type RefusalCode, type UrlPolicy } from "../verify/index.js";
 import { DEFAULT_ALLOWED_DTYPES } from "../verify/container.js";
-
-/** What the Challenge request takes, minus nothing: stored with the log so the challenge replays exactly. */
-export interface ChallengeParams {
-  seed: string;
-  minChars: number;
-  maxChars: number;
-  kinds: string[];
-  numQuestions: number;
-  targetModel: string;
-  salt: string;
-}
-
-/** One container for the batched Evaluate, with its challenge's questions and ground truth. */
-export interface EvalItem {
-  id: string;
-  containerPath: string;
-  questions: string[];
-  expected: string[][];
-  chunks: string[];
-  labels: boolean[];
-}
 
 export interface QueryContender {
   periodId: number;
@@ -53,9 +34,9 @@ export interface QueryDeps {
   tiers: Readonly<Record<string, TierConfig>>;
   /** The validator's challenge secret: seeds are HMACs of challenge ids, so miners cannot predict them. */
   secret: Buffer;
-  challenge: (p: ChallengeParams) => Promise<ChallengeReply>;
-  /** Batched Evaluate (a Batcher in front of the worker); one result per item. */
-  evaluate: (item: EvalItem) => Promise<EvaluateItemResult>;
+  challenge: (p: ChallengeParams) => Promise<Challenge>;
+  /** Batched Evaluate (a Batcher in front of evaluateContainers); one result per item. */
+  evaluate: (item: EvaluateItemInput) => Promise<ItemResult>;
   /** The worker model's shape: what containers must match. */
   model: ModelShape;
   download: { dispatcher: Dispatcher; dir: string; policy: UrlPolicy };
@@ -63,7 +44,10 @@ export interface QueryDeps {
   kinds: readonly string[];
   fullAccuracy: (kind: string) => number | null;
   questions: number;
+  /** The tier's target model: what miners are asked for and containers must name. */
   targetModel: (tier: string) => string;
+  /** Whose chat template challenges are formatted with: the target, or "" when the worker model stands in for it. */
+  templateModel: (tier: string) => string;
   score?: ChallengeScoreConfig;
   log: Logger;
   onResult?: (c: QueryContender, r: ResultRecord, extra: { kind: string; answers?: string[]; verdicts?: boolean[] }) => void;
@@ -74,24 +58,19 @@ export function challengeId(c: Pick<QueryContender, "periodId" | "hotkey" | "tie
   return createHash("sha256").update(`${c.periodId}\n${c.hotkey}\n${c.tier}\n${index}`).digest("hex").slice(0, 32);
 }
 
-/** The challenge seed: a u64 from HMAC(secret, id), as a decimal string. */
-export function challengeSeed(secret: Buffer, id: string): string {
-  return createHmac("sha256", secret).update(id).digest().readBigUInt64BE(0).toString();
-}
-
-export const sha256Hex = (s: string): string => createHash("sha256").update(s, "utf8").digest("hex");
-
 /** Params for a contender's query: the context length is drawn within the tier's character bounds. */
-export function challengeParams(d: Pick<QueryDeps, "secret" | "kinds" | "questions" | "targetModel" | "tiers">, c: QueryContender, id: string): ChallengeParams {
+export function challengeParams(d: Pick<QueryDeps, "secret" | "kinds" | "questions" | "templateModel" | "tiers">, c: QueryContender, id: string): ChallengeParams {
   const tier = d.tiers[c.tier]!;
   return {
-    seed: challengeSeed(d.secret, id),
+    seed: challengeSeed(d.secret, c.hotkey, id),
     // Below a few thousand characters a task cannot hold its filler; the subnet drew from about half the cap up.
     minChars: Math.min(tier.max_context_length_in_chars, Math.max(1000, Math.floor(tier.max_context_length_in_chars / 2))),
     maxChars: tier.max_context_length_in_chars,
     kinds: [...d.kinds],
     numQuestions: d.questions,
-    targetModel: d.targetModel(c.tier),
+    numPositiveChunks: 2,
+    numNegativeChunks: 2,
+    targetModel: d.templateModel(c.tier),
     // The contender's hotkey in the salt: a container made for one miner's challenge is worthless for another's.
     salt: `${c.hotkey}:${id}`,
   };
@@ -103,7 +82,7 @@ export async function runQuery(d: QueryDeps, c: QueryContender, index: number, s
   const ch = await d.challenge(params);
   const kind = ch.questions[0]?.kind ?? "unknown";
   const context = ch.formattedContext;
-  const contextSha256 = sha256Hex(context);
+  const contextSha256 = contextSha256Of(context);
   d.state.logChallenge({
     id,
     periodId: c.periodId,
@@ -112,8 +91,8 @@ export async function runQuery(d: QueryDeps, c: QueryContender, index: number, s
     uid: c.uid,
     origin: "synthetic",
     kind,
-    seed: params.seed,
-    params,
+    seed: params.seed.toString(),
+    params: { ...params, seed: params.seed.toString() },
     groundTruth: { answers: ch.questions.map((q) => q.answers), chunks: ch.chunks.map((x) => ({ text: x.text, in_context: x.inContext })) },
     contextSha256,
     fullAccuracy: d.fullAccuracy(kind),
@@ -124,7 +103,7 @@ export async function runQuery(d: QueryDeps, c: QueryContender, index: number, s
   return record;
 }
 
-async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: ChallengeReply, contextSha256: string): Promise<ResultRecord> {
+async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Challenge, contextSha256: string): Promise<ResultRecord> {
   const tier = d.tiers[c.tier]!;
   const kind = ch.questions[0]?.kind ?? "unknown";
   const started = performance.now();
@@ -135,12 +114,15 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
     return rec;
   };
   // Only the context and the target model reach the miner: questions and answers stay here.
-  const req = TextCompressProtocol.create({ context: ch.formattedContext, target_model: ch.targetModel || d.targetModel(c.tier), compressed_kv_format: "safetensors" } as Partial<TextCompressValues> as never);
+  const target = d.targetModel(c.tier);
+  const req = TextCompressProtocol.create({ context: minerView(ch).context, target_model: target, compressed_kv_format: "safetensors" } as Partial<TextCompressValues> as never);
   const timeoutMs = tier.timeout_s * 1000;
   const r = await d.dendrite.call({ ip: c.ip, port: c.port, hotkey: c.hotkey }, req, { timeoutS: tier.timeout_s });
   const status = r.dendrite.status_code ?? 0;
-  if (status === 429) return done({ outcome: "rate_limited", refusalCode: "HTTP_429", detail: r.dendrite.status_message, score: 0 });
-  if (status !== 200) return done({ outcome: "failed", refusalCode: status === 408 ? "TIMEOUT" : `HTTP_${status || "UNREACHABLE"}`, detail: r.dendrite.status_message, score: 0 });
+  const detail = `${status} ${r.dendrite.status_message ?? ""}`;
+  if (status === 429) return done({ outcome: "rate_limited", refusalCode: "MINER_RATE_LIMITED" satisfies RefusalCode, detail, score: 0 });
+  if (status !== 200) return done({ outcome: "failed", refusalCode: (status === 408 ? "MINER_TIMEOUT" : status === 503 && !r.axon.status_code ? "MINER_UNREACHABLE" : "MINER_ERROR") satisfies RefusalCode, detail, score: 0 });
+  if (!r.compressed_kv_url) return done({ outcome: "refused", refusalCode: "NO_URL" satisfies RefusalCode, detail, score: 0 });
 
   let file: string | null = null;
   try {
@@ -149,7 +131,7 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
     const dl = await downloadToFile(r.compressed_kv_url, { dispatcher: d.download.dispatcher, dir: d.download.dir, maxBytes, deadline: Date.now() + Math.max(1000, timeoutMs), policy: d.download.policy });
     file = dl.path;
     const header = await checkContainer(dl.path, {
-      targetModel: ch.targetModel || d.targetModel(c.tier),
+      targetModel: target,
       model: d.model,
       minKeptTokens: tier.min_condensed_tokens,
       maxKeptTokens: tier.max_condensed_tokens,
@@ -157,15 +139,9 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
       minerHotkey: c.hotkey,
     });
     const seconds = (performance.now() - started) / 1000;
-    const ev = await d.evaluate({
-      id,
-      containerPath: dl.path,
-      questions: ch.questions.map((q) => q.formattedQuestion),
-      expected: ch.questions.map((q) => q.answers),
-      chunks: ch.chunks.map((x) => x.text),
-      labels: ch.chunks.map((x) => x.inContext),
-    });
-    if (ev.error) return done({ outcome: "refused", refusalCode: "EVALUATE_FAILED", detail: ev.error.message, score: 0, seconds });
+    const ev = await d.evaluate(challengeItem(ch, id, { path: dl.path }));
+    // The container's own failure in the worker (e.g. tensors that do not load): the miner's fault.
+    if (!ev.ok) return done({ outcome: "refused", refusalCode: "EVALUATE_REFUSED" satisfies RefusalCode, detail: `${ev.codeName}: ${ev.message}`, score: 0, seconds });
     const positives = ch.chunks.flatMap((x, i) => (x.inContext ? [ev.existenceCorrect[i] === true] : []));
     const negatives = ch.chunks.flatMap((x, i) => (x.inContext ? [] : [ev.existenceCorrect[i] === true]));
     const kept = header.meta.keptTokens;

@@ -80,6 +80,8 @@ export interface ResultRecord {
   keptTokens?: number | null;
   originalTokens?: number | null;
   seconds?: number | null;
+  /** False for an outcome that counts toward the period counters but not the EMA (an unsampled organic success). */
+  scored?: boolean;
 }
 
 export interface ScoreRow {
@@ -309,7 +311,7 @@ export class ValidatorState {
           );
         const col = r.outcome === "ok" ? "consumed" : r.outcome === "rate_limited" ? "n429" : "n5xx";
         this.db.prepare(`UPDATE contenders SET total = total + 1, ${col} = ${col} + 1 WHERE period_id = ? AND hotkey = ? AND tier = ?`).run(c.period_id, c.hotkey, c.tier);
-        if (r.outcome !== "rate_limited") {
+        if (r.outcome !== "rate_limited" && r.scored !== false) {
           const old = this.db.prepare("SELECT ema FROM scores WHERE hotkey = ? AND tier = ?").get(c.hotkey, c.tier) as { ema: number } | undefined;
           const ema = emaUpdate(old?.ema ?? 0, score, emaAlpha);
           this.db
@@ -453,6 +455,17 @@ export class ValidatorState {
   secret(): Buffer {
     this.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?) ON CONFLICT (key) DO NOTHING").run(randomBytes(32).toString("hex"));
     return Buffer.from((this.db.prepare("SELECT value FROM validator_meta WHERE key = 'challenge_secret'").get() as { value: string }).value, "hex");
+  }
+
+  /** A named JSON value kept across restarts (e.g. the calibration table of a model); undefined when unset. */
+  meta<T>(key: string): T | undefined {
+    const r = this.db.prepare("SELECT value FROM validator_meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return r ? (JSON.parse(r.value) as T) : undefined;
+  }
+
+  setMeta(key: string, value: unknown): void {
+    if (key === "challenge_secret") throw new StateError("CONFLICT", "the challenge secret is never overwritten");
+    this.db.prepare("INSERT INTO validator_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, JSON.stringify(value));
   }
 
   markRevealed(commitHash: string, revealBlock: number | null): boolean {

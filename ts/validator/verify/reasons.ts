@@ -32,6 +32,13 @@ export const REFUSAL_REASONS = {
   UNSIGNED: "the container carries no signature",
   BAD_SIGNATURE: "the signature does not verify against the miner's hotkey",
   DATA_MISMATCH: "the data section does not hash to the header's data_sha256",
+  // the miner's answer to the compress call, and the evaluation
+  MINER_RATE_LIMITED: "the miner answered 429 (counted apart: it costs only what the period score says)",
+  MINER_TIMEOUT: "the miner did not answer within the tier's timeout",
+  MINER_UNREACHABLE: "the miner's axon could not be reached",
+  MINER_ERROR: "the miner answered with a status other than 200 or 429",
+  NO_URL: "the miner answered 200 without a container URL",
+  EVALUATE_REFUSED: "the worker could not evaluate the container (its tensors do not load as the header says)",
 } as const;
 
 export type RefusalCode = keyof typeof REFUSAL_REASONS;

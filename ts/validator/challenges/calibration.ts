@@ -1,0 +1,80 @@
+// Calibration: a task kind counts only where the target model, given the FULL cache, answers it well. Each
+// candidate kind gets a few challenges, compressed with algorithm "full" by the same workers and evaluated
+// the same way miners' containers are; the measured accuracy is stored with every score so a miner's share
+// of full is visible, and kinds below the bar are not used (on SmolLM2 the multi-key and look-alike kinds are
+// near chance even uncompressed and would turn scores into noise).
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import { WorkerPoolCompressor, type PoolLike } from "../../miner/compressor.js";
+import { challengeItem, evaluateContainers } from "../evaluate/index.js";
+import { challengeSeed, requestChallenge } from "./challenge.js";
+
+export interface CalibrationOptions {
+  kinds: readonly string[];
+  /** The target model containers are labelled with (the tier's). */
+  targetModel: string;
+  /** Whose chat template the worker formats with: the target, or "" when the worker model stands in for it. */
+  templateModel: string;
+  minChars: number;
+  maxChars: number;
+  /** Challenges per kind (default 4) and questions per challenge (default 2). */
+  samples?: number;
+  questions?: number;
+  /** A kind is kept when the full cache answers at least this share (default 0.6). */
+  minAccuracy?: number;
+  secret: Buffer;
+  /** tmpfs folder for the full containers. */
+  dir: string;
+  minerHotkey: string;
+  log: Logger;
+}
+
+export interface KindCalibration {
+  kind: string;
+  accuracy: number;
+  questions: number;
+  used: boolean;
+}
+
+export interface CalibrationTable {
+  model: string;
+  minChars: number;
+  maxChars: number;
+  kinds: KindCalibration[];
+}
+
+export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<CalibrationTable> {
+  const samples = o.samples ?? 4;
+  const questions = o.questions ?? 2;
+  const compressor = new WorkerPoolCompressor(pool);
+  const out: KindCalibration[] = [];
+  for (const kind of o.kinds) {
+    let right = 0;
+    let asked = 0;
+    for (let i = 0; i < samples; i++) {
+      const id = `calibration:${kind}:${i}`;
+      const ch = await requestChallenge(pool, { seed: challengeSeed(o.secret, "calibration", id), minChars: o.minChars, maxChars: o.maxChars, kinds: [kind], numQuestions: questions, targetModel: o.templateModel, salt: id });
+      const file = path.join(o.dir, `calibration-${randomBytes(8).toString("hex")}.safetensors`);
+      try {
+        await compressor.compress(
+          { context: ch.formattedContext, targetModel: o.targetModel, algorithm: "full", ratio: 0, minTokens: 0, maxTokens: 0, outputPath: file, minerHotkey: o.minerHotkey },
+          { deadline: Date.now() + 600_000 },
+        );
+        const [r] = await evaluateContainers(pool, [challengeItem(ch, id, { path: file })], { targetModel: o.targetModel });
+        if (r?.ok) {
+          right += r.correct.filter(Boolean).length;
+          asked += r.correct.length;
+        }
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+    const accuracy = asked ? right / asked : 0;
+    const used = accuracy >= (o.minAccuracy ?? 0.6);
+    out.push({ kind, accuracy, questions: asked, used });
+    o.log.info({ kind, fullAccuracy: Number(accuracy.toFixed(3)), questions: asked, used }, "calibration: full-cache accuracy");
+  }
+  return { model: o.targetModel, minChars: o.minChars, maxChars: o.maxChars, kinds: out };
+}

@@ -1,0 +1,275 @@
+// `condense validator` assembled: neuron start-up (keys, chain, registration) -> permit check -> tiers -> state
+// (SQLite) -> workers (challenge, evaluate) -> calibration -> the period loop (ts/validator/schedule) with
+// weights at each period's close (ts/validator/weights) -> the organic API and the operations app.
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Fastify from "fastify";
+import type { Logger } from "pino";
+import { Metadata } from "../bittensor/protocols.js";
+import { ConfigError, type ConfigIssue } from "../config/resolve.js";
+import { contextSha256 } from "../container/hash.js";
+import type { ModelShape } from "../container/types.js";
+import { Dendrite } from "../dendrite/dendrite.js";
+import { StartupError, startNeuron, startWorkers, requireCapability, announcedCapabilities, startOpsApp, healthOf, metricsPlugin, healthPlugin, type Neuron, type NeuronDeps, type NeuronPool, type StartPool } from "../neuron/index.js";
+import { canonicalModel, loadTierTable, TierConfigError, type TierTable } from "../subnet/index.js";
+import { calibrate, type CalibrationTable } from "./challenges/calibration.js";
+import { requestChallenge } from "./challenges/index.js";
+import type { ValidatorConfig } from "./config.js";
+import { evaluateContainers, type EvaluateItemInput, type ItemResult } from "./evaluate/index.js";
+import { ApiKeyStore, OrganicRouter, organicPlugin, type ForwardOutcome, type OrganicCandidate, type OrganicRequest } from "./organic/index.js";
+import { dendriteForward } from "./organic/forward.js";
+import { Batcher } from "./schedule/batcher.js";
+import { runPeriod, type PeriodOutcome } from "./schedule/period.js";
+import { periodAt } from "./schedule/plan.js";
+import { runQuery, type QueryDeps } from "./schedule/query.js";
+import { openValidatorState, type ValidatorState } from "./state/index.js";
+import { createGuardedAgent, createPrivateDir, DEFAULT_URL_POLICY, removePrivateDir } from "./verify/index.js";
+import { revealPendingCommits, setPeriodWeights, type WeightsOutcome } from "./weights/index.js";
+
+export interface ValidatorDeps extends NeuronDeps {
+  startPool?: StartPool;
+  /** Called after each period with what happened (tests, localnet). */
+  onPeriod?: (p: PeriodOutcome, w: WeightsOutcome | null) => void;
+  /** Runs no period loop (tests drive `runPeriodOnce`). */
+  manual?: boolean;
+}
+
+export interface RunningValidator {
+  neuron: Neuron;
+  state: ValidatorState;
+  pool: NeuronPool;
+  tiers: TierTable;
+  calibration: CalibrationTable;
+  organicPort: number | null;
+  opsPort: number | null;
+  /** Runs the current period to its end, then sets weights (what the loop does each period). */
+  runPeriodOnce(signal?: AbortSignal): Promise<{ period: PeriodOutcome; weights: WeightsOutcome | null }>;
+  stop(): Promise<void>;
+}
+
+/** Cross-field checks the schema cannot make: the tier table loads, stand-ins only where allowed. */
+export function planValidator(cfg: ValidatorConfig): { tiers: TierTable; targets: Map<string, string>; workerModel: string; standIn: boolean } {
+  let tiers: TierTable;
+  try {
+    tiers = loadTierTable(cfg.validator.tiers_file);
+  } catch (e) {
+    if (e instanceof TierConfigError) throw new ConfigError([{ key: "validator.tiers_file", message: e.message, ...(cfg.validator.tiers_file ? { value: cfg.validator.tiers_file } : {}) }]);
+    throw e;
+  }
+  const targets = new Map<string, string>();
+  for (const [name, t] of Object.entries(tiers.tiers)) if (t.incentive_percentage > 0 && t.supporting_models[0]) targets.set(name, canonicalModel(tiers, t.supporting_models[0]));
+  const issues: ConfigIssue[] = [];
+  if (targets.size === 0) issues.push({ key: "validator.tiers_file", message: "no tier has an incentive above 0: nothing to validate" });
+  const distinct = new Set(targets.values());
+  if (distinct.size > 1 && !cfg.model) issues.push({ key: "model", message: `tiers target ${[...distinct].join(", ")}; one validator process serves one model: name it with --model` });
+  const workerModel = cfg.model ?? [...distinct][0] ?? "";
+  const standIn = ![...distinct].every((m) => m === workerModel);
+  if (standIn && !cfg.validator.allow_stand_in) issues.push({ key: "model", message: `${workerModel} is not the tiers' target (${[...distinct].join(", ")}); add --validator.allow_stand_in for a local network`, value: workerModel });
+  if (standIn && (cfg.subtensor.network === "finney" || cfg.subtensor.network === "test")) issues.push({ key: "validator.allow_stand_in", message: `a stand-in model is refused on ${cfg.subtensor.network}` });
+  if (issues.length) throw new ConfigError(issues);
+  return { tiers, targets, workerModel, standIn };
+}
+
+export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps = {}): Promise<RunningValidator> {
+  const plan = planValidator(cfg);
+  const neuron = await startNeuron(cfg, deps);
+  const log: Logger = neuron.log;
+  const { cleanup } = neuron;
+  try {
+    if (cfg.validator.require_permit) {
+      const mg = await neuron.chain.metagraph(cfg.netuid);
+      if (!mg.validatorPermits[neuron.uid])
+        throw new StartupError(`hotkey ${neuron.hotkey.address} (uid ${neuron.uid}) has no validator permit on netuid ${cfg.netuid}`, "stake enough to be among the subnet's top validators and wait for the next epoch, or pass --validator.require_permit false on a local network", "validator.require_permit");
+    }
+    mkdirSync(path.dirname(cfg.validator.state_path), { recursive: true, mode: 0o700 });
+    const state = openValidatorState(cfg.validator.state_path);
+    cleanup.push("state", () => state.close());
+    const secret = state.secret();
+
+    const pool = await startWorkers(cfg, plan.workerModel, { log, registry: neuron.registry, ...(deps.startPool ? { startPool: deps.startPool } : {}) });
+    cleanup.push("workers", () => pool.close());
+    const caps = announcedCapabilities(pool.workers());
+    for (const cap of ["challenge", "evaluate", "compress:full"])
+      requireCapability(caps, cap, "model", "use a worker build with the challenge, evaluate and compress handlers");
+    const hello = pool.workers().find((w) => w.hello)!.hello!;
+    const model: ModelShape = { numLayers: hello.shape!.numLayers, kvHeads: hello.shape!.numKvHeads, headDim: hello.shape!.headDim, hiddenSize: hello.shape!.hiddenSize };
+    const templateModel = (tier: string) => (plan.standIn ? "" : plan.targets.get(tier)!);
+    if (plan.standIn) log.warn({ model: plan.workerModel, targets: [...new Set(plan.targets.values())] }, `STAND-IN: validating with worker model ${plan.workerModel} (tests/localnet only)`);
+
+    const dendrite = new Dendrite({ wallet: neuron.hotkey, auth: cfg.validator.auth, logger: log.child({ part: "dendrite" }) });
+    cleanup.push("dendrite", () => dendrite.close());
+    const dir = createPrivateDir("condense-validator-");
+    cleanup.push("download folder", () => removePrivateDir(dir));
+    const policy = { ...DEFAULT_URL_POLICY, allowPrivate: cfg.validator.allow_private_downloads ?? cfg.validator.allow_private };
+    const agent = createGuardedAgent({ policy, connections: cfg.validator.download_concurrency });
+    cleanup.push("download agent", () => agent.close());
+
+    // Calibration per model and context size: measured once, kept in the state (shown in the logs each start).
+    const firstTier = plan.tiers.tiers[[...plan.targets.keys()][0]!]!;
+    const bounds = { minChars: Math.min(firstTier.max_context_length_in_chars, Math.max(1000, Math.floor(firstTier.max_context_length_in_chars / 2))), maxChars: firstTier.max_context_length_in_chars };
+    const calKey = `calibration:${plan.workerModel}:${bounds.minChars}-${bounds.maxChars}`;
+    let calibration = state.meta<CalibrationTable>(calKey);
+    const candidates = cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS;
+    if (!calibration || candidates.some((k) => !calibration!.kinds.some((c) => c.kind === k))) {
+      log.info({ kinds: candidates, ...bounds }, "calibrating: full-cache accuracy per task kind");
+      calibration = await calibrate(pool, { kinds: candidates, targetModel: [...plan.targets.values()][0]!, templateModel: templateModel([...plan.targets.keys()][0]!), ...bounds, minAccuracy: cfg.validator.min_full_accuracy, secret, dir, minerHotkey: neuron.hotkey.address, log });
+      state.setMeta(calKey, calibration);
+    } else for (const k of calibration.kinds) log.info({ kind: k.kind, fullAccuracy: k.accuracy, used: k.used }, "calibration (stored)");
+    const kinds = calibration.kinds.filter((k) => k.used && candidates.includes(k.kind)).map((k) => k.kind);
+    if (!kinds.length) throw new StartupError(`no task kind reaches --validator.min_full_accuracy ${cfg.validator.min_full_accuracy} with the full cache on ${plan.workerModel}`, "lower --validator.min_full_accuracy or use a stronger target model", "validator.min_full_accuracy");
+    const full = new Map(calibration.kinds.map((k) => [k.kind, k.accuracy]));
+
+    const batcher = new Batcher<EvaluateItemInput, ItemResult>({
+      maxBatch: cfg.validator.eval_batch,
+      maxWaitMs: 250,
+      maxPending: cfg.validator.query_concurrency * 4 + cfg.validator.eval_batch,
+      run: (items) => evaluateContainers(pool, items, { maxItemsPerRequest: cfg.validator.eval_batch }),
+    });
+    cleanup.push("evaluation batcher", () => batcher.close());
+    const queryDeps: QueryDeps = {
+      state,
+      dendrite,
+      tiers: plan.tiers.tiers,
+      secret,
+      challenge: (p) => requestChallenge(pool, p),
+      evaluate: (item) => batcher.add(item),
+      model,
+      download: { dispatcher: agent, dir, policy },
+      kinds,
+      fullAccuracy: (k) => full.get(k) ?? null,
+      questions: cfg.validator.questions,
+      targetModel: (t) => plan.targets.get(t)!,
+      templateModel,
+      log: log.child({ part: "query" }),
+    };
+    const periodMs = (cfg.validator.period_s ?? plan.tiers.scoring_period_s) * 1000;
+    const periodDeps = {
+      state,
+      chain: neuron.chain,
+      netuid: cfg.netuid,
+      hotkey: neuron.hotkey.address,
+      tiers: plan.tiers,
+      periodMs,
+      secret,
+      dialPolicy: { allowPrivate: cfg.validator.allow_private },
+      queryMetadata: async (target: { ip: string; port: number; hotkey: string }) => {
+        const r = await dendrite.call(target, Metadata.create({} as never), { timeoutS: 10 });
+        return r.dendrite.status_code === 200 ? (r as unknown as { metadata: unknown }).metadata : null;
+      },
+      runQuery: (c: Parameters<typeof runQuery>[1], index: number, at: number) => runQuery(queryDeps, c, index, at),
+      concurrency: cfg.validator.query_concurrency,
+      maxQueriesPerContender: cfg.validator.max_queries_per_contender,
+      log: log.child({ part: "period" }),
+      // The organic API (maybe another process) routes to this period's contenders at these addresses.
+      onContenders: (periodId: number, cs: ReadonlyArray<{ hotkey: string; ip: string; port: number }>) => state.setMeta(`axons:${periodId}`, Object.fromEntries(cs.map((c) => [c.hotkey, { ip: c.ip, port: c.port }]))),
+    };
+    const signer = neuron.hotkey.toKeyringPair();
+    const weightsDeps = { state, chain: neuron.chain, signer, hotkey: neuron.hotkey.address, netuid: cfg.netuid, tiers: plan.tiers.tiers, weights: { ...(await import("./score/index.js")).DEFAULT_WEIGHTS_CONFIG, topFraction: cfg.validator.top_fraction }, log: log.child({ part: "weights" }) };
+
+    const finishPeriod = async (p: PeriodOutcome): Promise<WeightsOutcome | null> => {
+      if (!p.closed) return null;
+      const w = await setPeriodWeights(weightsDeps, p.periodId);
+      await revealPendingCommits(weightsDeps).catch((e: unknown) => log.warn({ err: String(e) }, "reveal failed; retried next period"));
+      deps.onPeriod?.(p, w);
+      return w;
+    };
+    // Periods a previous run left open and whose time is over: close them (their results stand) and weigh.
+    for (const p of state.openPeriods())
+      if (p.endsAt <= Date.now() && state.closePeriod(p.id)) await finishPeriod({ periodId: p.id, contenders: state.contenders(p.id).length, queries: 0, alreadyDone: 0, failedToRun: 0, closed: true });
+
+    const runPeriodOnce = async (signal: AbortSignal = new AbortController().signal) => {
+      const period = await runPeriod(periodDeps, periodAt(Date.now(), periodMs).id, signal);
+      return { period, weights: await finishPeriod(period) };
+    };
+
+    let organicPort: number | null = null;
+    if (cfg.validator.organic.port !== undefined) {
+      const org = await startOrganic(cfg, { state, dendrite, tiers: plan.tiers, neuron, pool });
+      cleanup.push("organic API", () => org.close());
+      organicPort = org.port;
+    }
+    let opsPort: number | null = null;
+    if (cfg.validator.metrics_port !== undefined) {
+      const ops = await startOpsApp({ registry: neuron.registry, health: () => healthOf(pool.workers()), host: cfg.axon.ip === "0.0.0.0" ? "127.0.0.1" : cfg.axon.ip, port: cfg.validator.metrics_port });
+      cleanup.push("operations app", () => ops.close());
+      opsPort = ops.port;
+    }
+
+    if (!deps.manual) {
+      const stop = new AbortController();
+      const loop = (async () => {
+        while (!stop.signal.aborted) {
+          try {
+            await runPeriodOnce(stop.signal);
+          } catch (e) {
+            log.error({ err: String(e) }, "period failed; retrying in 10 s");
+            await new Promise((r) => setTimeout(r, 10_000).unref());
+          }
+        }
+      })();
+      // Stopped first: the loop leaves an unfinished period open for the next start to finish.
+      cleanup.push("period loop", async () => {
+        stop.abort();
+        await loop;
+      });
+    }
+    log.info({ uid: neuron.uid, hotkey: neuron.hotkey.address, tiers: [...plan.targets.keys()], kinds, periodS: periodMs / 1000, organicPort, opsPort, state: cfg.validator.state_path }, "validator ready");
+    return { neuron, state, pool, tiers: plan.tiers, calibration, organicPort, opsPort, runPeriodOnce, stop: () => neuron.stop() };
+  } catch (e) {
+    await neuron.stop();
+    throw e;
+  }
+}
+
+/** Task kinds tried at calibration when --validator.challenge_kinds names none. */
+export const DEFAULT_CHALLENGE_KINDS = ["needle_single", "single_fact", "kv_retrieval", "variable_tracking", "counting", "needle_decoys", "two_hop", "needle_multikey", "lookalike_keys"];
+
+/** The organic API over the validator's state: contenders of the latest period with their scores. */
+export async function startOrganic(
+  cfg: ValidatorConfig,
+  d: { state: ValidatorState; dendrite: Dendrite; tiers: TierTable; neuron: Pick<Neuron, "registry" | "log">; pool?: NeuronPool },
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const keys = new ApiKeyStore(d.state.db);
+  const candidates = (tier: string): OrganicCandidate[] => {
+    const latest = d.state.db.prepare("SELECT MAX(period_id) AS id FROM contenders").get() as { id: number | null };
+    if (latest.id === null) return [];
+    const scores = new Map(d.state.scores(tier).map((s) => [s.hotkey, s.ema]));
+    const axons = d.state.meta<Record<string, { ip: string; port: number }>>(`axons:${latest.id}`) ?? {};
+    return d.state
+      .contenders(latest.id)
+      .filter((c) => c.tier === tier && axons[c.hotkey])
+      .map((c) => ({ uid: c.uid, hotkey: c.hotkey, ip: axons[c.hotkey]!.ip, port: axons[c.hotkey]!.port, score: scores.get(c.hotkey) ?? 0, capacityLeft: Math.max(0, c.capacity - c.total) }));
+  };
+  const router = new OrganicRouter({
+    candidates: (tier) => candidates(tier),
+    forward: dendriteForward(d.dendrite, { timeoutMs: (tier) => (d.tiers.tiers[tier]?.timeout_s ?? 30) * 1000 }),
+    verifyShare: cfg.validator.organic.verify_share,
+    record: (c, req, outcome, sampled) => recordOrganic(d.state, c, req, outcome, sampled, d.neuron.log),
+  });
+  const app = Fastify({ logger: false });
+  await app.register(metricsPlugin, { registry: d.neuron.registry });
+  await app.register(healthPlugin, { health: () => healthOf(d.pool?.workers() ?? []) });
+  await app.register(organicPlugin, { keys, router, tiers: d.tiers.tiers, registry: d.neuron.registry, timeoutMs: cfg.validator.organic.timeout_s * 1000 });
+  await app.listen({ host: cfg.validator.organic.host, port: cfg.validator.organic.port ?? 0 });
+  const addr = app.server.address();
+  return { port: addr && typeof addr === "object" ? addr.port : 0, close: () => app.close() };
+}
+
+/**
+ * An organic attempt feeds the same period counters as synthetic ones (a success consumes capacity, a 429 and a
+ * failure count apart). Organic contexts have no ground truth, so a sampled success is not quality-scored here:
+ * it counts toward reliability only (scoring organic text needs questions written by an LLM worker).
+ */
+function recordOrganic(state: ValidatorState, c: OrganicCandidate, req: OrganicRequest, o: ForwardOutcome, sampled: boolean, log: Logger): void {
+  try {
+    const period = (state.db.prepare("SELECT MAX(period_id) AS id FROM contenders WHERE hotkey = ? AND tier = ?").get(c.hotkey, req.tier) as { id: number | null }).id;
+    if (period === null || state.period(period)?.closedAt !== null) return;
+    const id = `organic-${randomUUID()}`;
+    state.logChallenge({ id, periodId: period, hotkey: c.hotkey, tier: req.tier, uid: c.uid, origin: "organic", kind: "organic", seed: "", params: { sampled }, groundTruth: null, contextSha256: contextSha256(req.context), fullAccuracy: null, scheduledAt: Date.now() });
+    const outcome = o.kind === "ok" ? "ok" : o.kind === "rate_limited" ? "rate_limited" : "failed";
+    state.recordResult({ challengeId: id, outcome, score: 0, scored: false, refusalCode: o.kind === "ok" ? null : o.kind, detail: o.kind === "ok" ? null : o.message, seconds: o.latencyMs / 1000, ...(o.kind === "ok" ? { keptTokens: o.keptTokens, originalTokens: o.originalTokens } : {}) });
+  } catch (e) {
+    log.warn({ err: String(e), uid: c.uid }, "organic outcome not recorded");
+  }
+}
