@@ -2,7 +2,7 @@
 // (SQLite) -> workers (challenge, evaluate) -> calibration -> the period loop (ts/validator/schedule) with
 // weights at each period's close (ts/validator/weights) -> the organic API and the operations app.
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import Fastify from "fastify";
 import type { Logger } from "pino";
@@ -17,14 +17,18 @@ import { calibrate, type CalibrationTable } from "./challenges/calibration.js";
 import { requestChallenge } from "./challenges/index.js";
 import type { ValidatorConfig } from "./config.js";
 import { evaluateContainers, type EvaluateItemInput, type ItemResult } from "./evaluate/index.js";
-import { ApiKeyStore, OrganicRouter, organicPlugin, type ForwardOutcome, type OrganicCandidate, type OrganicRequest } from "./organic/index.js";
+import { ApiKeyStore, OrganicRouter, organicPlugin, type ForwardOutcome, type OkOutcome, type OrganicCandidate, type OrganicRequest } from "./organic/index.js";
 import { dendriteForward } from "./organic/forward.js";
 import { Batcher } from "./schedule/batcher.js";
 import { runPeriod, type PeriodOutcome } from "./schedule/period.js";
 import { periodAt } from "./schedule/plan.js";
-import { runQuery, type QueryDeps } from "./schedule/query.js";
+import { challengeBounds, runQuery, type QueryDeps } from "./schedule/query.js";
+
+export { challengeBounds };
+import { DEFAULT_CHALLENGE_SCORE_CONFIG, DEFAULT_WEIGHTS_CONFIG } from "./score/index.js";
 import { openValidatorState, type ValidatorState } from "./state/index.js";
-import { createGuardedAgent, createPrivateDir, DEFAULT_URL_POLICY, removePrivateDir } from "./verify/index.js";
+import { checkContainer, createGuardedAgent, createPrivateDir, DEFAULT_URL_POLICY, downloadToFile, isVerifyError, maxContainerBytes, removePrivateDir, type RefusalCode } from "./verify/index.js";
+import { DEFAULT_ALLOWED_DTYPES } from "./verify/container.js";
 import { revealPendingCommits, setPeriodWeights, type WeightsOutcome } from "./weights/index.js";
 
 export interface ValidatorDeps extends NeuronDeps {
@@ -95,6 +99,8 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
     const hello = pool.workers().find((w) => w.hello)!.hello!;
     const model: ModelShape = { numLayers: hello.shape!.numLayers, kvHeads: hello.shape!.numKvHeads, headDim: hello.shape!.headDim, hiddenSize: hello.shape!.hiddenSize };
     const templateModel = (tier: string) => (plan.standIn ? "" : plan.targets.get(tier)!);
+    // The organic API (maybe another process, without workers) checks sampled containers against this shape.
+    state.setMeta("model_shape", model);
     if (plan.standIn) log.warn({ model: plan.workerModel, targets: [...new Set(plan.targets.values())] }, `STAND-IN: validating with worker model ${plan.workerModel} (tests/localnet only)`);
 
     const dendrite = new Dendrite({ wallet: neuron.hotkey, auth: cfg.validator.auth, logger: log.child({ part: "dendrite" }) });
@@ -106,19 +112,21 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
     cleanup.push("download agent", () => agent.close());
 
     // Calibration per model and context size: measured once, kept in the state (shown in the logs each start).
-    const firstTier = plan.tiers.tiers[[...plan.targets.keys()][0]!]!;
-    const bounds = { minChars: Math.min(firstTier.max_context_length_in_chars, Math.max(1000, Math.floor(firstTier.max_context_length_in_chars / 2))), maxChars: firstTier.max_context_length_in_chars };
+    const bounds = challengeBounds(plan.tiers.tiers[[...plan.targets.keys()][0]!]!);
     const calKey = `calibration:${plan.workerModel}:${bounds.minChars}-${bounds.maxChars}`;
     let calibration = state.meta<CalibrationTable>(calKey);
     const candidates = cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS;
-    if (!calibration || candidates.some((k) => !calibration!.kinds.some((c) => c.kind === k))) {
+    if (cfg.validator.calibration_file) calibration = readCalibrationFile(cfg.validator.calibration_file, plan.workerModel);
+    if (!calibration || calibration.existence === undefined || candidates.some((k) => !calibration!.kinds.some((c) => c.kind === k))) {
       log.info({ kinds: candidates, ...bounds }, "calibrating: full-cache accuracy per task kind");
-      calibration = await calibrate(pool, { kinds: candidates, targetModel: [...plan.targets.values()][0]!, templateModel: templateModel([...plan.targets.keys()][0]!), ...bounds, minAccuracy: cfg.validator.min_full_accuracy, secret, dir, minerHotkey: neuron.hotkey.address, log });
+      calibration = { ...(await calibrate(pool, { kinds: candidates, targetModel: [...plan.targets.values()][0]!, templateModel: templateModel([...plan.targets.keys()][0]!), ...bounds, minAccuracy: cfg.validator.min_full_accuracy, secret, dir, minerHotkey: neuron.hotkey.address, log })), model: plan.workerModel };
       state.setMeta(calKey, calibration);
     } else for (const k of calibration.kinds) log.info({ kind: k.kind, fullAccuracy: k.accuracy, used: k.used }, "calibration (stored)");
     const kinds = calibration.kinds.filter((k) => k.used && candidates.includes(k.kind)).map((k) => k.kind);
     if (!kinds.length) throw new StartupError(`no task kind reaches --validator.min_full_accuracy ${cfg.validator.min_full_accuracy} with the full cache on ${plan.workerModel}`, "lower --validator.min_full_accuracy or use a stronger target model", "validator.min_full_accuracy");
     const full = new Map(calibration.kinds.map((k) => [k.kind, k.accuracy]));
+    const useExistence = (calibration.existence ?? 0) >= cfg.validator.min_full_existence;
+    if (!useExistence) log.warn({ fullExistence: calibration.existence, min: cfg.validator.min_full_existence }, `the existence check is OFF: ${plan.workerModel} fails it even with the full cache, so it would zero every miner alike`);
 
     const batcher = new Batcher<EvaluateItemInput, ItemResult>({
       maxBatch: cfg.validator.eval_batch,
@@ -139,8 +147,10 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
       kinds,
       fullAccuracy: (k) => full.get(k) ?? null,
       questions: cfg.validator.questions,
+      ...(cfg.validator.download_timeout_s !== undefined ? { downloadTimeoutMs: cfg.validator.download_timeout_s * 1000 } : {}),
       targetModel: (t) => plan.targets.get(t)!,
       templateModel,
+      score: { ...DEFAULT_CHALLENGE_SCORE_CONFIG, useExistence },
       log: log.child({ part: "query" }),
     };
     const periodMs = (cfg.validator.period_s ?? plan.tiers.scoring_period_s) * 1000;
@@ -165,7 +175,7 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
       onContenders: (periodId: number, cs: ReadonlyArray<{ hotkey: string; ip: string; port: number }>) => state.setMeta(`axons:${periodId}`, Object.fromEntries(cs.map((c) => [c.hotkey, { ip: c.ip, port: c.port }]))),
     };
     const signer = neuron.hotkey.toKeyringPair();
-    const weightsDeps = { state, chain: neuron.chain, signer, hotkey: neuron.hotkey.address, netuid: cfg.netuid, tiers: plan.tiers.tiers, weights: { ...(await import("./score/index.js")).DEFAULT_WEIGHTS_CONFIG, topFraction: cfg.validator.top_fraction }, log: log.child({ part: "weights" }) };
+    const weightsDeps = { state, chain: neuron.chain, signer, hotkey: neuron.hotkey.address, netuid: cfg.netuid, tiers: plan.tiers.tiers, weights: { ...DEFAULT_WEIGHTS_CONFIG, topFraction: cfg.validator.top_fraction }, log: log.child({ part: "weights" }) };
 
     const finishPeriod = async (p: PeriodOutcome): Promise<WeightsOutcome | null> => {
       if (!p.closed) return null;
@@ -241,11 +251,33 @@ export async function startOrganic(
       .filter((c) => c.tier === tier && axons[c.hotkey])
       .map((c) => ({ uid: c.uid, hotkey: c.hotkey, ip: axons[c.hotkey]!.ip, port: axons[c.hotkey]!.port, score: scores.get(c.hotkey) ?? 0, capacityLeft: Math.max(0, c.capacity - c.total) }));
   };
+  // Sampled organic containers are verified exactly like synthetic ones (URL policy, capped download, header,
+  // binding to the client's context and the miner's signature).
+  const policy = { ...DEFAULT_URL_POLICY, allowPrivate: cfg.validator.allow_private_downloads ?? cfg.validator.allow_private };
+  const agent = createGuardedAgent({ policy, connections: cfg.validator.download_concurrency });
+  const dir = createPrivateDir("condense-organic-");
+  const verify = async (c: OrganicCandidate, req: OrganicRequest, o: OkOutcome): Promise<RefusalCode | null> => {
+    const model = d.state.meta<ModelShape>("model_shape");
+    const tier = d.tiers.tiers[req.tier];
+    if (!model || !tier) return null;
+    let file: string | null = null;
+    try {
+      const dl = await downloadToFile(o.url, { dispatcher: agent, dir, maxBytes: maxContainerBytes({ model, maxKeptTokens: tier.max_condensed_tokens, allowedDtypes: DEFAULT_ALLOWED_DTYPES }), deadline: Date.now() + (cfg.validator.download_timeout_s ?? tier.timeout_s) * 1000, policy });
+      file = dl.path;
+      await checkContainer(dl.path, { targetModel: canonicalModel(d.tiers, req.targetModel), model, minKeptTokens: tier.min_condensed_tokens, maxKeptTokens: tier.max_condensed_tokens, contextSha256: contextSha256(req.context), minerHotkey: c.hotkey });
+      return null;
+    } catch (e) {
+      if (isVerifyError(e)) return e.code;
+      throw e;
+    } finally {
+      if (file) rmSync(file, { force: true });
+    }
+  };
   const router = new OrganicRouter({
     candidates: (tier) => candidates(tier),
     forward: dendriteForward(d.dendrite, { timeoutMs: (tier) => (d.tiers.tiers[tier]?.timeout_s ?? 30) * 1000 }),
     verifyShare: cfg.validator.organic.verify_share,
-    record: (c, req, outcome, sampled) => recordOrganic(d.state, c, req, outcome, sampled, d.neuron.log),
+    record: (c, req, outcome, sampled) => void recordOrganic(d.state, c, req, outcome, sampled ? verify : null, d.neuron.log),
   });
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin, { registry: d.neuron.registry });
@@ -253,7 +285,14 @@ export async function startOrganic(
   await app.register(organicPlugin, { keys, router, tiers: d.tiers.tiers, registry: d.neuron.registry, timeoutMs: cfg.validator.organic.timeout_s * 1000 });
   await app.listen({ host: cfg.validator.organic.host, port: cfg.validator.organic.port ?? 0 });
   const addr = app.server.address();
-  return { port: addr && typeof addr === "object" ? addr.port : 0, close: () => app.close() };
+  return {
+    port: addr && typeof addr === "object" ? addr.port : 0,
+    close: async () => {
+      await app.close();
+      await agent.close();
+      removePrivateDir(dir);
+    },
+  };
 }
 
 /**
@@ -261,15 +300,45 @@ export async function startOrganic(
  * failure count apart). Organic contexts have no ground truth, so a sampled success is not quality-scored here:
  * it counts toward reliability only (scoring organic text needs questions written by an LLM worker).
  */
-function recordOrganic(state: ValidatorState, c: OrganicCandidate, req: OrganicRequest, o: ForwardOutcome, sampled: boolean, log: Logger): void {
+async function recordOrganic(
+  state: ValidatorState,
+  c: OrganicCandidate,
+  req: OrganicRequest,
+  o: ForwardOutcome,
+  verify: ((c: OrganicCandidate, req: OrganicRequest, o: OkOutcome) => Promise<RefusalCode | null>) | null,
+  log: Logger,
+): Promise<void> {
   try {
+    const sampled = verify !== null && o.kind === "ok";
+    const refusal = sampled ? await verify(c, req, o) : null;
     const period = (state.db.prepare("SELECT MAX(period_id) AS id FROM contenders WHERE hotkey = ? AND tier = ?").get(c.hotkey, req.tier) as { id: number | null }).id;
     if (period === null || state.period(period)?.closedAt !== null) return;
     const id = `organic-${randomUUID()}`;
     state.logChallenge({ id, periodId: period, hotkey: c.hotkey, tier: req.tier, uid: c.uid, origin: "organic", kind: "organic", seed: "", params: { sampled }, groundTruth: null, contextSha256: contextSha256(req.context), fullAccuracy: null, scheduledAt: Date.now() });
+    if (refusal) {
+      // A refused container counts as a synthetic refusal does: a failure, and a 0 in the quality EMA.
+      state.recordResult({ challengeId: id, outcome: "refused", score: 0, refusalCode: refusal, detail: "organic, sampled", seconds: o.latencyMs / 1000 });
+      log.info({ uid: c.uid, code: refusal }, "sampled organic container refused");
+      return;
+    }
     const outcome = o.kind === "ok" ? "ok" : o.kind === "rate_limited" ? "rate_limited" : "failed";
     state.recordResult({ challengeId: id, outcome, score: 0, scored: false, refusalCode: o.kind === "ok" ? null : o.kind, detail: o.kind === "ok" ? null : o.message, seconds: o.latencyMs / 1000, ...(o.kind === "ok" ? { keptTokens: o.keptTokens, originalTokens: o.originalTokens } : {}) });
   } catch (e) {
     log.warn({ err: String(e), uid: c.uid }, "organic outcome not recorded");
   }
 }
+
+/** A stored calibration table (JSON, as `calibrate` returns it) for the worker model. */
+function readCalibrationFile(file: string, model: string): CalibrationTable {
+  let t: CalibrationTable;
+  try {
+    t = JSON.parse(readFileSync(file, "utf8")) as CalibrationTable;
+  } catch (e) {
+    throw new ConfigError([{ key: "validator.calibration_file", message: `cannot read it: ${(e as Error).message}`, value: file }]);
+  }
+  if (!Array.isArray(t.kinds) || typeof t.existence !== "number" || t.kinds.some((k) => typeof k.kind !== "string" || typeof k.accuracy !== "number" || typeof k.used !== "boolean"))
+    throw new ConfigError([{ key: "validator.calibration_file", message: "not a calibration table ({model, kinds: [{kind, accuracy, questions, used}], existence})", value: file }]);
+  if (t.model !== model) throw new ConfigError([{ key: "validator.calibration_file", message: `the table is for ${t.model}, the workers run ${model}`, value: file }]);
+  return t;
+}
+

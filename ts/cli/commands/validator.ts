@@ -111,10 +111,45 @@ const keys: CommandModule = {
   },
 };
 
+const calibrateCmd: CommandModule = {
+  command: "calibrate",
+  describe: "measure the full cache's accuracy per task kind on the worker model and write the table (--validator.calibration_file)",
+  builder: (y: Argv) =>
+    y
+      .option("out", { type: "string", demandOption: true, describe: "JSON file to write the table to" })
+      .option("samples", { type: "number", default: 4, describe: "challenges per task kind" }),
+  handler: async (argv) => {
+    const cfg = config(argv as Record<string, unknown>);
+    const a = argv as unknown as { out: string; samples: number };
+    const { writeFileSync } = await import("node:fs");
+    const { pino } = await import("pino");
+    const { Registry } = await import("prom-client");
+    const { logLevel } = await import("../../config/schema.js");
+    const { startWorkers } = await import("../../neuron/workers.js");
+    const { calibrate } = await import("../../validator/challenges/calibration.js");
+    const { createPrivateDir, removePrivateDir } = await import("../../validator/verify/index.js");
+    const { planValidator, DEFAULT_CHALLENGE_KINDS, challengeBounds } = await import("../../validator/validator.js");
+    const log = pino({ level: logLevel(cfg.logging) });
+    const plan = await orExit(async () => planValidator(cfg));
+    const [tier, target] = [...plan.targets][0]!;
+    const pool = await orExit(() => startWorkers(cfg, plan.workerModel, { log, registry: new Registry() }));
+    const dir = createPrivateDir("condense-calibrate-");
+    try {
+      const kinds = cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS;
+      const t = await calibrate(pool, { kinds, targetModel: target, templateModel: plan.standIn ? "" : target, ...challengeBounds(plan.tiers.tiers[tier]!), samples: a.samples, questions: cfg.validator.questions, minAccuracy: cfg.validator.min_full_accuracy, secret: (await import("node:crypto")).randomBytes(32), dir, minerHotkey: "5C4hrfjw9DjXZTzV3MwzrrAr9P1MJhSrvWGWqi1eSuyUpnhM", log });
+      writeFileSync(a.out, JSON.stringify({ ...t, model: plan.workerModel, measured: new Date().toISOString(), samples: a.samples, questions: cfg.validator.questions }, null, 2) + "\n");
+      process.stderr.write(`wrote ${a.out}\n`);
+    } finally {
+      removePrivateDir(dir);
+      await pool.close();
+    }
+  },
+};
+
 export const command: CommandModule = {
   command: "validator",
   describe: "run a validator: challenge miners, verify and score their containers, set weights",
-  builder: (y) => addOptions(y, VALIDATOR_OPTIONS).command(organic).command(keys),
+  builder: (y) => addOptions(y, VALIDATOR_OPTIONS).command(organic).command(keys).command(calibrateCmd),
   handler: async (argv) => {
     const cfg = config(argv as Record<string, unknown>);
     const { startValidator } = await import("../../validator/validator.js");

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { WorkerPoolCompressor, type PoolLike } from "../../miner/compressor.js";
 import { challengeItem, evaluateContainers } from "../evaluate/index.js";
+import { existenceScore } from "../score/index.js";
 import { challengeSeed, requestChallenge } from "./challenge.js";
 
 export interface CalibrationOptions {
@@ -39,10 +40,13 @@ export interface KindCalibration {
 }
 
 export interface CalibrationTable {
+  /** The worker model measured (the validator stores it under this name). */
   model: string;
   minChars: number;
   maxChars: number;
   kinds: KindCalibration[];
+  /** The full cache's mean existence score (§4.5 step 3) over every calibration challenge. */
+  existence: number;
 }
 
 export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<CalibrationTable> {
@@ -50,6 +54,7 @@ export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<
   const questions = o.questions ?? 2;
   const compressor = new WorkerPoolCompressor(pool);
   const out: KindCalibration[] = [];
+  const existence: number[] = [];
   for (const kind of o.kinds) {
     let right = 0;
     let asked = 0;
@@ -66,6 +71,7 @@ export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<
         if (r?.ok) {
           right += r.correct.filter(Boolean).length;
           asked += r.correct.length;
+          existence.push(existenceScore(ch.chunks.flatMap((c, j) => (c.inContext ? [r.existenceCorrect[j] === true] : [])), ch.chunks.flatMap((c, j) => (c.inContext ? [] : [r.existenceCorrect[j] === true]))));
         }
       } finally {
         await rm(file, { force: true });
@@ -76,5 +82,7 @@ export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<
     out.push({ kind, accuracy, questions: asked, used });
     o.log.info({ kind, fullAccuracy: Number(accuracy.toFixed(3)), questions: asked, used }, "calibration: full-cache accuracy");
   }
-  return { model: o.targetModel, minChars: o.minChars, maxChars: o.maxChars, kinds: out };
+  const ex = existence.length ? existence.reduce((a, b) => a + b, 0) / existence.length : 0;
+  o.log.info({ fullExistence: Number(ex.toFixed(3)), challenges: existence.length }, "calibration: full-cache existence score");
+  return { model: o.targetModel, minChars: o.minChars, maxChars: o.maxChars, kinds: out, existence: ex };
 }

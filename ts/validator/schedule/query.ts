@@ -40,6 +40,8 @@ export interface QueryDeps {
   /** The worker model's shape: what containers must match. */
   model: ModelShape;
   download: { dispatcher: Dispatcher; dir: string; policy: UrlPolicy };
+  /** Time allowed for a container download (default: the tier's timeout). */
+  downloadTimeoutMs?: number;
   /** Task kinds to draw from (calibrated) and the full cache's accuracy per kind. */
   kinds: readonly string[];
   fullAccuracy: (kind: string) => number | null;
@@ -63,9 +65,7 @@ export function challengeParams(d: Pick<QueryDeps, "secret" | "kinds" | "questio
   const tier = d.tiers[c.tier]!;
   return {
     seed: challengeSeed(d.secret, c.hotkey, id),
-    // Below a few thousand characters a task cannot hold its filler; the subnet drew from about half the cap up.
-    minChars: Math.min(tier.max_context_length_in_chars, Math.max(1000, Math.floor(tier.max_context_length_in_chars / 2))),
-    maxChars: tier.max_context_length_in_chars,
+    ...challengeBounds(tier),
     kinds: [...d.kinds],
     numQuestions: d.questions,
     numPositiveChunks: 2,
@@ -74,6 +74,11 @@ export function challengeParams(d: Pick<QueryDeps, "secret" | "kinds" | "questio
     // The contender's hotkey in the salt: a container made for one miner's challenge is worthless for another's.
     salt: `${c.hotkey}:${id}`,
   };
+}
+
+/** Context length bounds of a tier's challenges, in characters (the subnet drew from about half the cap up). */
+export function challengeBounds(t: { max_context_length_in_chars: number }): { minChars: number; maxChars: number } {
+  return { minChars: Math.min(t.max_context_length_in_chars, Math.max(1000, Math.floor(t.max_context_length_in_chars / 2))), maxChars: t.max_context_length_in_chars };
 }
 
 export async function runQuery(d: QueryDeps, c: QueryContender, index: number, scheduledAt: number): Promise<ResultRecord> {
@@ -127,8 +132,7 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
   let file: string | null = null;
   try {
     const maxBytes = maxContainerBytes({ model: d.model, maxKeptTokens: tier.max_condensed_tokens, allowedDtypes: DEFAULT_ALLOWED_DTYPES });
-    // The download shares the tier's timeout with the compress call, as the miner's own deadline does.
-    const dl = await downloadToFile(r.compressed_kv_url, { dispatcher: d.download.dispatcher, dir: d.download.dir, maxBytes, deadline: Date.now() + Math.max(1000, timeoutMs), policy: d.download.policy });
+    const dl = await downloadToFile(r.compressed_kv_url, { dispatcher: d.download.dispatcher, dir: d.download.dir, maxBytes, deadline: Date.now() + (d.downloadTimeoutMs ?? timeoutMs), policy: d.download.policy });
     file = dl.path;
     const header = await checkContainer(dl.path, {
       targetModel: target,

@@ -5,6 +5,12 @@ export interface ChallengeScoreConfig {
   /** An existence score at or below this zeroes the challenge (§4.5 step 3). Default 0.1. */
   existenceGate: number;
   /**
+   * Whether the existence check counts at all. Calibration turns it off for a target model whose FULL cache
+   * fails the yes/no probes (SmolLM2-135M never answers "no"), where it would zero every miner alike.
+   * Default true.
+   */
+  useExistence: boolean;
+  /**
    * How the compression bonus c is computed. "max_tokens": c = 1 - kept / max_condensed_tokens (the research
    * tier, §4.7); "ratio": c = 1 - kept / original (the universal tier). Default "max_tokens".
    */
@@ -15,6 +21,7 @@ export interface ChallengeScoreConfig {
 
 export const DEFAULT_CHALLENGE_SCORE_CONFIG: Readonly<ChallengeScoreConfig> = Object.freeze({
   existenceGate: 0.1,
+  useExistence: true,
   compressionBonus: "max_tokens",
   emaAlpha: 0.1,
 });
@@ -40,7 +47,8 @@ export interface JudgedChallenge {
 }
 
 /** accuracy = existence x mean(correct answers), 0 when existence <= the gate (§4.5 steps 3 and 6). */
-export function challengeAccuracy(c: JudgedChallenge, cfg: Pick<ChallengeScoreConfig, "existenceGate"> = DEFAULT_CHALLENGE_SCORE_CONFIG): number {
+export function challengeAccuracy(c: JudgedChallenge, cfg: Pick<ChallengeScoreConfig, "existenceGate"> & Partial<Pick<ChallengeScoreConfig, "useExistence">> = DEFAULT_CHALLENGE_SCORE_CONFIG): number {
+  if (cfg.useExistence === false) return mean(c.answers.map((b) => (b ? 1 : 0)));
   const existence = existenceScore(c.positives, c.negatives);
   if (existence <= cfg.existenceGate) return 0;
   return existence * mean(c.answers.map((b) => (b ? 1 : 0)));
