@@ -124,7 +124,11 @@ export async function runPeriod(d: PeriodDeps, periodId: number, signal: AbortSi
   const sleep = d.sleep ?? defaultSleep;
   const start = periodId * d.periodMs;
   const end = start + d.periodMs;
-  d.state.openPeriod(periodId, start, end);
+  if (d.state.openPeriod(periodId, start, end).closedAt !== null) {
+    // Closed by an earlier run (a restart inside the same window): nothing left to do until the next period.
+    await sleep(end - now(), signal);
+    return { periodId, contenders: 0, queries: 0, alreadyDone: 0, failedToRun: 0, closed: false };
+  }
   const rng = seededRng(createHmac("sha256", d.secret).update(`period:${periodId}`).digest("hex"));
   const mg = await d.chain.metagraph(d.netuid);
   const { plans, skipped } = await buildContenders(d, mg, rng);
