@@ -44,8 +44,8 @@ export interface ForwardContext extends RequestInfo {
   hotkey: string;
   /** Aborted when the client disconnects or the synapse timeout passes. */
   signal: AbortSignal;
-  /** Absolute deadline (ms since epoch) derived from the synapse timeout. */
-  deadlineMs: number;
+  /** Absolute deadline (epoch ms): the request's arrival plus its synapse timeout, queue wait included. */
+  deadline: number;
 }
 
 export interface SynapseHandlers<V extends Record<string, unknown>> {
@@ -245,6 +245,8 @@ export class Axon {
       } catch (e) {
         throw axonErrors.badHeaders(e instanceof SynapseParseError ? e.message : String(e));
       }
+      // One deadline from arrival: the wait for a forward slot comes out of the caller's timeout, not on top of it.
+      const deadline = Date.now() + timerMs(hs.timeout);
       const btauth = isBtauthRequest(req.headers);
       if (!this.#accept.has(btauth ? "btauth1" : "bt10")) throw axonErrors.notVerified(`${btauth ? "btauth/1" : "bittensor 10.x"} signed requests are not accepted here`);
       if (btauth) {
@@ -294,7 +296,7 @@ export class Axon {
       if (this.#gate) {
         const p = handlers.priority ? await handlers.priority(info) : 0;
         try {
-          release = await this.#gate.acquire(p, timerMs(hs.timeout), ac.signal);
+          release = await this.#gate.acquire(p, Math.max(0, deadline - Date.now()), ac.signal);
         } catch (e) {
           if (e instanceof PriorityTimeoutError) throw axonErrors.priorityTimeout(hs.timeout);
           if (e instanceof QueueFullError) throw axonErrors.queueFull(this.#gate.waiting);
@@ -307,12 +309,11 @@ export class Axon {
       try {
         // 8. forward
         if (ac.signal.aborted) throw axonErrors.clientGone();
-        const deadlineMs = Date.now() + timerMs(hs.timeout);
-        const timer = setTimeout(() => ac.abort(new Error("synapse timeout")), timerMs(hs.timeout));
+        const timer = setTimeout(() => ac.abort(new Error("synapse timeout")), Math.max(0, deadline - Date.now()));
         timer.unref();
         let result: unknown;
         try {
-          result = await handlers.forward(synapse, { ...proven, signal: ac.signal, deadlineMs });
+          result = await handlers.forward(synapse, { ...proven, signal: ac.signal, deadline });
         } catch (e) {
           // A handler may answer with a chosen status (400 bad input, 429 budget, 503 unavailable).
           if (e instanceof AxonRequestError) throw e;

@@ -66,8 +66,8 @@ export function attachMinerRoutes(axon: Axon, service: MinerService): void {
         const held = admitted.get(syn);
         admitted.delete(syn);
         if (held) clearTimeout(held.timer);
-        const a = held?.a ?? service.admit(ctx.hotkey, fieldsOf(syn), { deadline: ctx.deadlineMs });
-        const r = await service.run(a, { signal: ctx.signal, deadline: ctx.deadlineMs });
+        const a = held?.a ?? service.admit(ctx.hotkey, fieldsOf(syn), { deadline: ctx.deadline });
+        const r = await service.run(a, { signal: ctx.signal, deadline: ctx.deadline });
         // Like the subnet's research miner, the context is not echoed back.
         return {
           context: "",
