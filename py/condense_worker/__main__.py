@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     from .gen.condense.v1 import worker_pb2 as pb
     from .transport import Transport
 
-    transport = Transport(args.connect, worker_id)
+    transport = Transport(args.connect, worker_id, key=pool_key)
     transport_box.append(transport)
     log.info("starting", model=args.model, device=args.device, endpoint=args.connect, pid=os.getpid())
     try:

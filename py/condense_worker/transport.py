@@ -5,7 +5,8 @@ socket after start-up. Other threads hand messages to `send()`, which queues the
 byte to a pipe the IO loop polls next to the socket; the loop also sends heartbeats on time while
 compute threads are busy.
 
-A monitor on the socket reports every completed handshake: after a reconnect (the orchestrator
+With a pool key the socket authenticates with ZeroMQ PLAIN (the key as password), so the
+orchestrator drops a connection without it during the handshake. A monitor on the socket reports every completed handshake: after a reconnect (the orchestrator
 dropped a connection it thought dead, e.g. while this process was paused) the worker says Hello
 again, since the orchestrator only admits a new connection that presents the pool key.
 """
@@ -23,13 +24,18 @@ import zmq
 from .gen.condense.v1 import worker_pb2 as pb
 
 Outgoing = tuple[pb.FromWorker, Sequence[Any]]
+PLAIN_USER = b"condense-worker"
 
 
 class Transport:
-    def __init__(self, endpoint: str, worker_id: str, *, linger_ms: int = 2000) -> None:
+    def __init__(self, endpoint: str, worker_id: str, *, linger_ms: int = 2000, key: str = "") -> None:
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.ROUTING_ID, worker_id.encode())
+        if key:
+            # The orchestrator admits a connection only if its PLAIN password is the pool key.
+            self.sock.plain_username = PLAIN_USER
+            self.sock.plain_password = key.encode()
         # Never block the IO thread on a slow reader: a blocked send would stop heartbeats.
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.LINGER, linger_ms)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +15,8 @@ import zmq
 
 from condense_worker.gen.condense.v1 import worker_pb2 as pb
 from condense_worker.tensors import encode_files, raw_bytes
+
+PY_DIR = Path(__file__).resolve().parents[1]
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.int8, torch.int32, torch.int64, torch.uint8]
 
@@ -173,13 +179,66 @@ def test_stdout_is_json_lines_only(worker) -> None:
     assert any(json.loads(l)["msg"] == "ready" for l in lines)
 
 
-def test_the_pool_key_travels_in_hello_from_the_environment_or_a_key_file(router, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("CONDENSE_WORKER_KEY", "env-key-0123456789abcdef")
-    assert router.spawn("none", worker_id="key-env").hello.pool_key == "env-key-0123456789abcdef"
-    key_file = tmp_path / "key"
-    key_file.write_text("file-key-0123456789abcdef\n")
-    w = router.spawn("none", "--key-file", str(key_file), worker_id="key-file")
-    assert w.hello.pool_key == "file-key-0123456789abcdef"  # the file wins over the variable, stripped
+def _plain_router(tmp_path, key: str):
+    """A ROUTER that admits only PLAIN connections whose password is `key` (as the orchestrator does)."""
+    from zmq.auth.thread import ThreadAuthenticator
+
+    ctx = zmq.Context()
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    auth.configure_plain(domain="condense", passwords={"condense-worker": key})
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.plain_server = True
+    sock.zap_domain = b"condense"
+    endpoint = f"ipc://{tempfile.mkdtemp(prefix='cw-')}/plain.sock"
+    sock.bind(endpoint)
+    return ctx, auth, sock, endpoint
+
+
+def _spawn(endpoint: str, worker_id: str, env: dict, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "condense_worker", "--connect", endpoint, "--model", "none", "--worker-id", worker_id, *extra],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=PY_DIR, env=env,
+    )
+
+
+def _first_hello(sock, timeout_s: float) -> pb.Hello | None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if sock.poll(100):
+            _, header, *_ = sock.recv_multipart()
+            msg = pb.FromWorker()
+            msg.ParseFromString(header)
+            if msg.WhichOneof("body") == "hello":
+                return msg.hello
+    return None
+
+
+def test_the_pool_key_authenticates_the_connection_and_travels_in_hello(tmp_path) -> None:
+    key = "env-key-0123456789abcdef"
+    ctx, auth, sock, endpoint = _plain_router(tmp_path, key)
+    env = {k: v for k, v in os.environ.items() if k != "CONDENSE_WORKER_KEY"} | {"OMP_NUM_THREADS": "1"}
+    procs = []
+    try:
+        procs.append(_spawn(endpoint, "key-env", env | {"CONDENSE_WORKER_KEY": key}))
+        hello = _first_hello(sock, 60)
+        assert hello is not None and hello.worker_id == "key-env" and hello.pool_key == key
+        key_file = tmp_path / "key"
+        key_file.write_text(f"{key}\n")
+        procs.append(_spawn(endpoint, "key-file", env | {"CONDENSE_WORKER_KEY": "not-this-one"}, "--key-file", str(key_file)))
+        hello = _first_hello(sock, 60)
+        assert hello is not None and hello.worker_id == "key-file" and hello.pool_key == key  # the file wins
+        # A wrong key never completes the handshake: not even its Hello arrives.
+        procs.append(_spawn(endpoint, "key-wrong", env | {"CONDENSE_WORKER_KEY": "wrong-key-0123456789abcdef"}))
+        assert _first_hello(sock, 15) is None
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(5)
+        sock.close()
+        auth.stop()
+        ctx.term()
 
 
 def test_hello_is_sent_again_after_a_reconnect(tcp_router) -> None:

@@ -7,6 +7,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { Dealer } from "zeromq";
 import { defaultWorkerCommand } from "../../ts/workers/spawn.js";
 import { NoWorkerError, WorkerDeadError, WorkerPool, WorkerStartError, type PoolOptions } from "../../ts/workers/index.js";
 import { FIXTURES, PYTHON, childrenMatching, fakeCommand, quietLogger, waitFor, type FakeMode } from "./helpers.js";
@@ -141,8 +142,8 @@ describe("the worker socket admits only workers holding the pool's key", () => {
   it("gives no work to co-tenants that connect without the key, with a wrong one, or under a live worker's id", async () => {
     const key = "the-right-key-0123456789abcdef00";
     const pool = await startFake({ tcpEndpoint: "tcp://127.0.0.1:*", workerKey: key });
-    const refused: string[] = [];
-    pool.on("refused", (e: { workerId: string }) => refused.push(e.workerId));
+    const refused: { workerId?: string; address?: string }[] = [];
+    pool.on("refused", (e: { workerId?: string; address?: string }) => refused.push(e));
     const noKey = outsider(pool.endpoints.ipc, "evil-ipc");
     const wrongKey = outsider(pool.endpoints.tcp!, "evil-tcp", ["--key", "the-wrong-key-0123456789abcdef00"]);
     const prefixKey = outsider(pool.endpoints.tcp!, "evil-prefix", ["--key", key.slice(0, -1)]);
@@ -152,7 +153,9 @@ describe("the worker socket admits only workers holding the pool's key", () => {
     expect(liveId).toMatch(/^w0-[0-9a-f]{12}$/);
     const hijack = outsider(pool.endpoints.tcp!, liveId, ["--key", "nope"]);
     const squat = outsider(pool.endpoints.tcp!, "w0", ["--key", "nope"]);
-    expect(await waitFor(() => ["evil-ipc", "evil-tcp", "evil-prefix", "w0"].every((id) => refused.includes(id)), 10_000)).toBe(true);
+    // The four with a wrong key are refused during the handshake (ZAP); the one without any key cannot
+    // even complete it (its NULL mechanism against our PLAIN).
+    expect(await waitFor(() => refused.filter((e) => e.address === "127.0.0.1").length >= 4, 10_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     const replies = await Promise.all(Array.from({ length: 6 }, () => pool.request({ ...sleep(20), timeoutMs: 10_000 })));
     expect(replies.map((r) => r.workerId)).toEqual(Array(6).fill("w0"));
@@ -166,6 +169,38 @@ describe("the worker socket admits only workers holding the pool's key", () => {
     expect(new Set(both.map((r) => r.workerId))).toEqual(new Set(["w0", "gpu-ok"]));
     expect(good.requests()).toBeGreaterThan(0);
     expect(JSON.stringify(pool.workers())).not.toContain(key);
+  });
+
+  it("reads not one message from a connection that does not authenticate with the key (ZAP, before any Hello)", async () => {
+    const key = "pre-auth-key-0123456789abcdef00";
+    const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", workerKey: key });
+    const seen: string[] = [];
+    pool.on("malformed", (e: { workerId: string }) => seen.push(e.workerId));
+    const refused: unknown[] = [];
+    pool.on("refused", (e: unknown) => refused.push(e));
+    const peers: Dealer[] = [];
+    try {
+      for (const [i, [endpoint, password]] of (
+        [
+          [pool.endpoints.tcp!, undefined],
+          [pool.endpoints.ipc, undefined],
+          [pool.endpoints.tcp!, "wrong-key-0123456789abcdef00000"],
+          [pool.endpoints.tcp!, key],
+        ] as const
+      ).entries()) {
+        const d = new Dealer({ routingId: `raw-${i}`, linger: 0, ...(password ? { plainUsername: "x", plainPassword: password } : {}) });
+        d.connect(endpoint);
+        peers.push(d);
+        await d.send(Buffer.from("garbage, not a FromWorker header"));
+      }
+      // Only the peer that authenticated gets as far as an (undecodable) message.
+      expect(await waitFor(() => seen.includes("raw-3"), 5_000)).toBe(true);
+      expect(await waitFor(() => refused.length > 0, 5_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual(["raw-3"]);
+    } finally {
+      for (const d of peers) d.close();
+    }
   });
 
   it("refuses to bind tcp:// without a key remote workers can hold", async () => {

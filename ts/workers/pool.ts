@@ -4,7 +4,7 @@ import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import pino, { type Logger } from "pino";
@@ -28,6 +28,7 @@ import { PoolMetrics } from "./metrics.js";
 import { registerPool, unregisterPool } from "./reaper.js";
 import { WORKER_DTYPE_FLAG, defaultWorkerCommand, spawnWorker, workerEnv, type WorkerProcess } from "./spawn.js";
 import { checkSize } from "./tensor.js";
+import { addZapDomain, keyDigest, removeZapDomain } from "./zap.js";
 import type {
   LocalWorkerSpec,
   PoolOptions,
@@ -107,17 +108,8 @@ export class WorkerPool extends EventEmitter {
   readonly endpoints: { ipc: string; tcp: string | undefined } = { ipc: "", tcp: undefined };
 
   private readonly opts: PoolOptions;
-  // No handover: a peer cannot take over the routing id (and so the work) of a connected worker.
-  // ZMTP heartbeats drop connections that are really dead, so a restarted remote worker can rejoin
-  // under its id; the timeout is long so a paused (lost) worker keeps its connection and comes back.
-  private readonly router = new Router({
-    mandatory: true,
-    handover: false,
-    sendHighWaterMark: 0,
-    receiveHighWaterMark: 0,
-    heartbeatInterval: 2_000,
-    heartbeatTimeout: 60_000,
-  });
+  private readonly router: Router;
+  private readonly zapDomain = `condense-${randomBytes(8).toString("hex")}`;
   private readonly workersById = new Map<string, WorkerHandle>();
   private readonly byRoute = new Map<string, WorkerHandle>();
   private readonly queue: Pending[] = [];
@@ -154,7 +146,22 @@ export class WorkerPool extends EventEmitter {
     this.defaultHeartbeatMs = opts.heartbeatMs ?? 1_000;
     this.shmRoot = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
     this.key = opts.workerKey ?? process.env[WORKER_KEY_ENV] ?? randomBytes(32).toString("base64url");
-    this.keyDigest = digest(this.key);
+    this.keyDigest = keyDigest(this.key);
+    // PLAIN with a ZAP handler: every connection must give the key as its password during the
+    // handshake, so a peer without it cannot send us one message (see zap.ts).
+    // No handover: a peer cannot take over the routing id (and so the work) of a connected worker.
+    // ZMTP heartbeats drop connections that are really dead, so a restarted remote worker can rejoin
+    // under its id; the timeout is long so a paused (lost) worker keeps its connection and comes back.
+    this.router = new Router({
+      mandatory: true,
+      handover: false,
+      sendHighWaterMark: 0,
+      receiveHighWaterMark: 0,
+      heartbeatInterval: 2_000,
+      heartbeatTimeout: 60_000,
+      plainServer: true,
+      zapDomain: this.zapDomain,
+    });
     const local = opts.workers.reduce((n, w) => n + w.count, 0);
     this.threads = opts.threads ?? Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, local)));
     if (opts.endpoint) this.endpoints.ipc = opts.endpoint;
@@ -208,6 +215,7 @@ export class WorkerPool extends EventEmitter {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, "libzmq without ROUTER_NOTIFY: a reconnected remote worker is only re-admitted by its Hello");
     }
+    await addZapDomain(this.zapDomain, this.key, (address) => this.refuse({ address }, "handshake without the pool key"));
     await this.router.bind(this.endpoints.ipc);
     if (this.opts.tcpEndpoint) {
       await this.router.bind(this.opts.tcpEndpoint);
@@ -355,6 +363,7 @@ export class WorkerPool extends EventEmitter {
     for (const w of this.workersById.values()) w.proc?.killGroup("SIGKILL", true);
     this.metrics.liveWorkers.set(0);
     this.router.close();
+    removeZapDomain(this.zapDomain);
     unregisterPool(this);
     if (this.endpoints.ipc.startsWith("ipc://")) await unlink(this.endpoints.ipc.slice("ipc://".length)).catch(() => undefined);
     if (this.sockDir) await rm(this.sockDir, { recursive: true, force: true });
@@ -626,9 +635,9 @@ export class WorkerPool extends EventEmitter {
     let w = this.byRoute.get(routingId);
     const key = hello.poolKey;
     hello.poolKey = "";
-    if (!timingSafeEqual(digest(key), this.keyDigest)) {
+    if (!timingSafeEqual(keyDigest(key), this.keyDigest)) {
       // Nothing is kept for the peer: it gets no handle, no work and no answer.
-      this.refuse(routingId, key ? "wrong key" : "no key");
+      this.refuse({ workerId: routingId }, key ? "wrong key in Hello" : "no key in Hello");
       return;
     }
     if (hello.protocolVersion !== ProtocolVersion.CURRENT) {
@@ -643,7 +652,7 @@ export class WorkerPool extends EventEmitter {
     }
     if (!w) {
       if (this.workersById.has(routingId)) {
-        this.refuse(routingId, "worker id already taken");
+        this.refuse({ workerId: routingId }, "worker id already taken");
         return;
       }
       w = this.newHandle(routingId, undefined);
@@ -651,7 +660,7 @@ export class WorkerPool extends EventEmitter {
       // A local worker's id is ours to give: only the process we started may use it (it says Hello
       // again after a reconnect); anything else under that id is refused.
       if (w.state !== "ready" || hello.pid !== w.proc?.pid) {
-        this.refuse(routingId, "local worker id used by another process");
+        this.refuse({ workerId: routingId }, "local worker id used by another process");
         return;
       }
     } else if (w.state === "ready" || w.state === "lost") {
@@ -820,16 +829,19 @@ export class WorkerPool extends EventEmitter {
     this.failUnservable();
   }
 
-  /** A Hello without the pool's key; logged at most every 10 s so a flood cannot fill the log. */
-  private refuse(routingId: string, why: string): void {
+  /** A connection or Hello without the pool's key; logged at most every 10 s so a flood cannot fill the log. */
+  private refuse(peer: { workerId?: string; address?: string }, why: string): void {
     this.refusedSinceLog++;
     const now = performance.now();
     if (now - this.refusedLogAt > 10_000) {
-      this.log.warn({ peer: routingId.slice(0, 64), why, refused: this.refusedSinceLog }, "refused a Hello without the pool's key");
+      this.log.warn(
+        { peer: peer.workerId?.slice(0, 64), address: peer.address, why, refused: this.refusedSinceLog },
+        "refused a worker without the pool's key",
+      );
       this.refusedLogAt = now;
       this.refusedSinceLog = 0;
     }
-    this.emit("refused", { workerId: routingId, error: new WorkerError(ErrorCode.INVALID_ARGUMENT, `Hello refused: ${why}`) });
+    this.emit("refused", { ...peer, error: new WorkerError(ErrorCode.INVALID_ARGUMENT, `refused: ${why}`) });
   }
 
   private failInflight(w: WorkerHandle, cause: string): void {
@@ -940,10 +952,6 @@ function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-function digest(key: string): Buffer {
-  return createHash("sha256").update(key, "utf8").digest();
 }
 
 function hasCapability(w: WorkerHandle, capability: string): boolean {
