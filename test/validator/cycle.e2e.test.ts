@@ -62,7 +62,7 @@ describe("a validator cycle on the DevChain", () => {
   it("refuses each hostile container for its own reason, before any evaluation", () => {
     const expected: Record<string, string> = {
       wrong_shape: "SHAPE_MISMATCH",
-      replay: "HOTKEY_MISMATCH",
+      replay: "BINDING_MISMATCH",
       forged_binding: "BAD_SIGNATURE",
       huge_download: "SIZE_DECLARED",
       stalled_download: "DEADLINE",
