@@ -10,11 +10,17 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ChildMessage } from "./fixtures/restart-child.js";
+import { cryptoReady } from "../../ts/bittensor/signing.js";
+import { DevChain } from "../../ts/chain/devchain.js";
+import { runPeriod, type PeriodDeps } from "../../ts/validator/schedule/period.js";
 import { challengeId, challengeParams } from "../../ts/validator/schedule/query.js";
 import { DEFAULT_CHALLENGE_SCORE_CONFIG, emaUpdate } from "../../ts/validator/score/index.js";
+import { openValidatorState } from "../../ts/validator/state/index.js";
 import { loadTierTable } from "../../ts/subnet/index.js";
+import { Keypair } from "../../ts/wallet/keypair.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -224,4 +230,78 @@ describe("a validator killed with SIGKILL mid-period and restarted", () => {
     db.close();
     console.log(JSON.stringify({ startupS, periodS: T, planned: plannedTotal, beforeKill: beforeResults.length, inFlightAtKill: beforeUnfinished.length, weights: done.weights, elapsedS }));
   }, 420_000);
+});
+
+describe("a validator restarted while its miners keep running", () => {
+  // A live miner's Metadata counts this validator's requests of the period, the ones made before the crash
+  // included. Planning again from that would count them twice (a smaller capacity) and drop planned queries.
+  it("keeps the period's first plan: same capacity, every planned query sent once", async () => {
+    await cryptoReady();
+    const chain = new DevChain({ allowLoopback: true });
+    chain.createSubnet(3);
+    const cold = Keypair.fromUri("//RCold").address;
+    const v = Keypair.fromUri("//RValidator");
+    chain.registerHotkey(3, v.address, cold);
+    chain.addStake(3, v.address, 1_000n * 1_000_000_000n);
+    const ports = new Map<number, string>();
+    for (let i = 0; i < 3; i++) {
+      const k = Keypair.fromUri(`//RMiner/${i}`);
+      chain.registerHotkey(3, k.address, cold);
+      await chain.serveAxon(k.toKeyringPair(), { netuid: 3, ip: "127.0.0.1", port: 9100 + i, protocol: 4 });
+      ports.set(9100 + i, k.address);
+    }
+    chain.runEpoch(3);
+    const state = openValidatorState(path.join(dir, "live-miners.db"));
+    // What each miner has served this validator this period (it does not restart).
+    const used = new Map<string, number>();
+    const sent: string[] = [];
+    const periodMs = 60_000;
+    const periodId = 5_000;
+    const deps = (stop: AbortController | null): PeriodDeps => ({
+      state,
+      chain,
+      netuid: 3,
+      hotkey: v.address,
+      tiers: loadTierTable(TIERS),
+      periodMs,
+      secret: Buffer.alloc(32, 9),
+      dialPolicy: { allowPrivate: true },
+      // A budget of 5 for this validator, 4 queries planned: after 2 served, a fresh plan would see 3 left.
+      queryMetadata: async (t) => ({ tier: "research", tiers: { research: { capacity: 100, budget: 5, used: used.get(ports.get(t.port)!) ?? 0 } } }),
+      runQuery: async (c, index, at) => {
+        if (stop?.signal.aborted) return; // the process is dead: nothing more happens
+        const id = challengeId(c, index);
+        sent.push(id);
+        used.set(c.hotkey, (used.get(c.hotkey) ?? 0) + 1);
+        state.logChallenge({ id, periodId: c.periodId, hotkey: c.hotkey, tier: c.tier, uid: c.uid, origin: "synthetic", kind: "needle_single", seed: "1", params: {}, groundTruth: null, contextSha256: "0".repeat(64), fullAccuracy: 1, scheduledAt: at });
+        state.recordResult({ challengeId: id, outcome: "ok", score: 0.5, accuracy: 0.5 });
+        if (sent.length === 6) stop?.abort();
+      },
+      concurrency: 1,
+      maxQueriesPerContender: 4,
+      log: pino({ level: "silent" }),
+      now: () => periodId * periodMs,
+      sleep: async () => undefined,
+    });
+    const stop = new AbortController();
+    const a = await runPeriod(deps(stop), periodId, stop.signal);
+    expect(a.closed).toBe(false);
+    const firstPlan = state.contenders(periodId).map(({ total: _t, consumed: _c, n429: _n, n5xx: _x, ...plan }) => plan);
+    expect(firstPlan.length).toBe(3);
+    for (const p of firstPlan) expect([p.capacity, p.planned]).toEqual([5, 4]);
+    expect(sent.length).toBeLessThan(12);
+
+    const b = await runPeriod(deps(null), periodId, new AbortController().signal);
+    expect(b.closed).toBe(true);
+    const after = state.contenders(periodId);
+    expect(after.map(({ total: _t, consumed: _c, n429: _n, n5xx: _x, ...plan }) => plan)).toEqual(firstPlan);
+    for (const c of after) {
+      const ids = Array.from({ length: c.planned }, (_, i) => challengeId({ periodId, hotkey: c.hotkey, tier: c.tier }, i)).sort();
+      expect(sent.filter((id) => ids.includes(id)).sort()).toEqual(ids);
+      expect(c.consumed).toBe(4);
+    }
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(sent.length).toBe(12);
+    state.close();
+  });
 });

@@ -131,7 +131,15 @@ export async function runPeriod(d: PeriodDeps, periodId: number, signal: AbortSi
   }
   const rng = seededRng(createHmac("sha256", d.secret).update(`period:${periodId}`).digest("hex"));
   const mg = await d.chain.metagraph(d.netuid);
-  const { plans, skipped } = await buildContenders(d, mg, rng);
+  const built = await buildContenders(d, mg, rng);
+  const skipped = built.skipped;
+  // A restart keeps the period's first plan per contender: a live miner's reported use now includes this
+  // validator's own queries of the period, so planning again would count them twice and drop planned queries.
+  const prior = new Map(d.state.contenders(periodId).map((c) => [`${c.hotkey}\n${c.tier}`, c]));
+  const plans = built.plans.map((p) => {
+    const o = prior.get(`${p.hotkey}\n${p.tier}`);
+    return o ? { ...p, uid: o.uid, declaredCapacity: o.declaredCapacity, budget: o.budget, capacity: o.capacity, testShare: o.testShare, planned: o.planned } : p;
+  });
   d.state.upsertContenders(periodId, plans.map(({ ip: _ip, port: _port, ...p }) => p));
   d.onContenders?.(periodId, plans, skipped);
   for (const s of skipped) d.log.info({ periodId, ...s }, "not a contender this period");
