@@ -240,7 +240,7 @@ def main() -> None:
 
         def answer(name: str, reply_ids: list[int]) -> None:
             text = tok.decode(reply_ids, skip_special_tokens=True)
-            records[name].append({"kind": kind, "filler": filler, "size": size_class,
+            records[name].append({"task": i, "kind": kind, "filler": filler, "size": size_class,
                                   "ok": check_answer_strict(task, text), "lenient": check_answer(task, text),
                                   "reply": text})
 
@@ -305,13 +305,13 @@ def main() -> None:
               f"({time.perf_counter() - t0:.0f}s)", flush=True)
 
     n = len(lengths)
-    full_ok = [r["ok"] for r in records["full"]]
-    n_full = sum(full_ok)
+    full_ok = {r["task"]: r["ok"] for r in records["full"]}
+    n_full = sum(full_ok.values())
     mean_T = statistics.mean(lengths)
     prefill_s = statistics.mean(timings["prefill_s"])
 
     def summary(recs: list[dict]) -> dict:
-        on_full = [r["ok"] for r, f in zip(recs, full_ok) if f]
+        on_full = [r["ok"] for r in recs if full_ok[r["task"]]]
         return {"tasks": len(recs), "correct": sum(r["ok"] for r in recs),
                 "accuracy": round(sum(r["ok"] for r in recs) / len(recs), 4) if recs else None,
                 "full_correct": len(on_full), "correct_where_full": sum(on_full),
@@ -405,7 +405,10 @@ def main() -> None:
            kvzap_fit={"training_contexts": n_fit, "seconds": round(fit_s, 1), "seeds": "90000+", "tokens": tok1k,
                       "online": "each task is scored by a ridge fit on the training contexts plus the tasks "
                                 "before it (never itself); fitting is not counted in kvzap's scoring time"},
-           kvpress_pipeline_check=check, plot=plot)
+           kvpress_pipeline_check=check, plot=plot,
+           per_task=[{"task": r["task"], "kind": r["kind"], "filler": r["filler"], "size": r["size"], "tokens": lengths[k],
+                      "correct": sorted(name for name, recs in records.items() if recs[k]["ok"])}
+                     for k, r in enumerate(records["full"])])
 
 
 def draw(results: list[dict], path: str, n: int, n_full: int, mean_T: float) -> None:
