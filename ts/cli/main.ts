@@ -4,7 +4,7 @@ import { hideBin } from "yargs/helpers";
 import type { CommandModule } from "yargs";
 
 // Listed explicitly (not discovered) so a missing module is a load error, not a silently absent command.
-const commandModules = ["demo", "miner", "train", "validator"] as const;
+const commandModules = ["demo", "localnet", "miner", "train", "validator"] as const;
 
 async function loadCommands(): Promise<CommandModule[]> {
   const out: CommandModule[] = [];
