@@ -47,6 +47,7 @@ class Transport:
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
         self.stop_reason = ""
+        self.dropped = 0  # messages dropped because no connection could take them
 
     # -- any thread ---------------------------------------------------------------------------
 
@@ -73,9 +74,17 @@ class Transport:
     # -- owning thread ------------------------------------------------------------------------
 
     def send_now(self, header: pb.FromWorker, frames: Sequence[Any] = ()) -> None:
-        """Send from the owning thread (start-up, shutdown, the IO loop itself)."""
+        """Send from the owning thread (start-up, shutdown, the IO loop itself).
+
+        Never blocks: with no connection (the orchestrator gone, or it refused our handshake) a
+        blocking send would wait forever, and the loop would never see stdin EOF or SIGTERM. The
+        high-water mark is unlimited, so EAGAIN means there is nobody to send to: the message is dropped.
+        """
         header.protocol_version = pb.PROTOCOL_VERSION_CURRENT
-        self.sock.send_multipart([header.SerializeToString(), *frames], copy=False)
+        try:
+            self.sock.send_multipart([header.SerializeToString(), *frames], flags=zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            self.dropped += 1
 
     def flush_outbox(self) -> None:
         while True:

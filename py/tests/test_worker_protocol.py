@@ -232,6 +232,13 @@ def test_the_pool_key_authenticates_the_connection_and_travels_in_hello(tmp_path
         # A wrong key never completes the handshake: not even its Hello arrives.
         procs.append(_spawn(endpoint, "key-wrong", env | {"CONDENSE_WORKER_KEY": "wrong-key-0123456789abcdef"}))
         assert _first_hello(sock, 15) is None
+        # Refused, and then the orchestrator is gone: the worker must still notice stdin EOF and exit
+        # (a blocking send with no connection once hung it there, deaf to SIGTERM too).
+        sock.close()
+        auth.stop()
+        time.sleep(1)
+        procs[-1].stdin.close()
+        assert procs[-1].wait(15) == 0
     finally:
         for p in procs:
             p.kill()
