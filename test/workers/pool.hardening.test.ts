@@ -1,7 +1,7 @@
 // The pool attacked from outside: workers that cannot start, remote workers that pause, co-tenants on the
 // worker socket, secrets in the environment, and the pool's files on shared tmpfs.
 import { execa, type ResultPromise } from "execa";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -14,7 +14,9 @@ import { FIXTURES, PYTHON, childrenMatching, fakeCommand, quietLogger, waitFor, 
 
 const pools: WorkerPool[] = [];
 const procs: ResultPromise[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   for (const p of procs.splice(0)) {
     p.kill("SIGCONT");
     p.kill("SIGKILL");
@@ -119,6 +121,7 @@ describe("a remote tcp:// worker that stops answering for a while", () => {
     const pool = await startFake({ count: 0, tcpEndpoint: "tcp://127.0.0.1:*", heartbeatMs: 300, workerKey: key });
     const ready = new Promise((r) => pool.once("worker-ready", r));
     const keyDir = mkdtempSync(path.join(os.tmpdir(), "condense-test-key-"));
+    dirs.push(keyDir);
     writeFileSync(path.join(keyDir, "key"), `${key}\n`, { mode: 0o600 });
     const remote = outsider(pool.endpoints.tcp!, "gpu-host-1", ["--key-file", path.join(keyDir, "key")]);
     await ready;
