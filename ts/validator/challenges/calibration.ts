@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import { WorkerPoolCompressor, type PoolLike } from "../../miner/compressor.js";
 import { challengeItem, evaluateContainers } from "../evaluate/index.js";
 import { existenceScore } from "../score/index.js";
+import { ErrorCode } from "../../gen/condense/v1/worker_pb.js";
+import { WorkerError } from "../../workers/index.js";
 import { challengeSeed, requestChallenge } from "./challenge.js";
 
 export interface CalibrationOptions {
@@ -37,6 +39,8 @@ export interface KindCalibration {
   accuracy: number;
   questions: number;
   used: boolean;
+  /** Why the kind could not be measured (e.g. its questions do not fit the tier's context length). */
+  error?: string;
 }
 
 export interface CalibrationTable {
@@ -58,9 +62,18 @@ export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<
   for (const kind of o.kinds) {
     let right = 0;
     let asked = 0;
-    for (let i = 0; i < samples; i++) {
+    let error: string | undefined;
+    for (let i = 0; i < samples && !error; i++) {
       const id = `calibration:${kind}:${i}`;
-      const ch = await requestChallenge(pool, { seed: challengeSeed(o.secret, "calibration", id), minChars: o.minChars, maxChars: o.maxChars, kinds: [kind], numQuestions: questions, targetModel: o.templateModel, salt: id });
+      let ch;
+      try {
+        ch = await requestChallenge(pool, { seed: challengeSeed(o.secret, "calibration", id), minChars: o.minChars, maxChars: o.maxChars, kinds: [kind], numQuestions: questions, targetModel: o.templateModel, salt: id });
+      } catch (e) {
+        // The worker cannot make this kind at this size (INVALID_ARGUMENT): the kind is not used, the rest go on.
+        if (!(e instanceof WorkerError && e.code === ErrorCode.INVALID_ARGUMENT)) throw e;
+        error = e.message;
+        break;
+      }
       const file = path.join(o.dir, `calibration-${randomBytes(8).toString("hex")}.safetensors`);
       try {
         await compressor.compress(
@@ -78,9 +91,10 @@ export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<
       }
     }
     const accuracy = asked ? right / asked : 0;
-    const used = accuracy >= (o.minAccuracy ?? 0.6);
-    out.push({ kind, accuracy, questions: asked, used });
-    o.log.info({ kind, fullAccuracy: Number(accuracy.toFixed(3)), questions: asked, used }, "calibration: full-cache accuracy");
+    const used = !error && accuracy >= (o.minAccuracy ?? 0.6);
+    out.push({ kind, accuracy, questions: asked, used, ...(error ? { error } : {}) });
+    if (error) o.log.warn({ kind, err: error }, "calibration: kind not usable at this size");
+    else o.log.info({ kind, fullAccuracy: Number(accuracy.toFixed(3)), questions: asked, used }, "calibration: full-cache accuracy");
   }
   const ex = existence.length ? existence.reduce((a, b) => a + b, 0) / existence.length : 0;
   o.log.info({ fullExistence: Number(ex.toFixed(3)), challenges: existence.length }, "calibration: full-cache existence score");
