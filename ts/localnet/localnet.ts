@@ -17,7 +17,8 @@ import type { PeriodOutcome } from "../validator/schedule/period.js";
 import { startValidator, type RunningValidator } from "../validator/validator.js";
 import type { WeightsOutcome } from "../validator/weights/index.js";
 import { Keypair } from "../wallet/keypair.js";
-import { WorkerPool } from "../workers/index.js";
+import { WorkerPool, WorkerStartError } from "../workers/index.js";
+import { StartupError } from "../neuron/errors.js";
 import { leaderboard, type BoardRow } from "./leaderboard.js";
 import { ReplayCompressor } from "./replay.js";
 
@@ -151,6 +152,9 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
       readyTimeoutMs: 600_000,
       logger: o.log.child({ part: "pool" }),
       ...(o.python ? { python: o.python } : {}),
+    }).catch((e: unknown) => {
+      if (e instanceof WorkerStartError) throw new StartupError(e.message, "check --model (smollm2, tiny:llama, a local model folder) and the worker environment (.venv, --python)", "model", { cause: e });
+      throw e;
     });
     pool = p;
     closers.push({ what: "workers", f: () => p.close() });
