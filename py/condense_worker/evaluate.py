@@ -291,6 +291,7 @@ def greedy_rows(model, rows: Sequence[Row], eos_ids: set[int], check: Callable[[
     limits = [r.max_new_tokens for r in rows]
     out: list[list[int]] = [[] for _ in range(n)]
     done = [lim < 1 for lim in limits]
+    live = list(range(n))  # batch row -> original row; finished rows leave the batch
     inputs = ids
     for _ in range(max(limits)):
         if all(done):
@@ -300,14 +301,26 @@ def greedy_rows(model, rows: Sequence[Row], eos_ids: set[int], check: Callable[[
         logits = model(input_ids=inputs, attention_mask=mask, past_key_values=cache, position_ids=positions,
                        use_cache=True, logits_to_keep=1).logits
         tokens = logits[:, -1].argmax(dim=-1)
-        _collect(tokens, out, done, eos_ids)
-        for j in range(n):
-            if not done[j] and len(out[j]) >= limits[j]:
+        for b, (j, t) in enumerate(zip(live, tokens.tolist())):
+            if done[j]:
+                continue
+            if t in eos_ids:
                 done[j] = True
+            else:
+                out[j].append(int(t))
+                done[j] = len(out[j]) >= limits[j]
+        keep = [b for b, j in enumerate(live) if not done[j]]
+        if not keep:
+            break
+        if len(keep) < len(live):  # e.g. existence probes stop at 8 tokens while answers go on
+            idx = torch.tensor(keep, device=device)
+            cache.batch_select_indices(idx)
+            tokens, nxt, mask = tokens[idx], nxt[idx], mask[idx]
+            live = [live[b] for b in keep]
         inputs = tokens.unsqueeze(1)
         positions = nxt.unsqueeze(1)
         nxt = nxt + 1
-        mask = torch.cat([mask, mask.new_ones(n, 1)], dim=1)
+        mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
     return out
 
 
