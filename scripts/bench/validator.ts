@@ -4,17 +4,16 @@
 //      against the old validator's way, one container at a time and one Evaluate per question (each call loads
 //      the container again: a fresh cache copy per question). Same containers, same prompts; the verdicts of
 //      the two must be equal. tiny:llama (quick and full) and SmolLM2 (full). Target >= 3x.
-//  (b) downloads of 8 miners' containers from loopback HTTP servers that wait 200 ms before answering:
+//  (b) downloads of 8 miners' containers from loopback HTTP servers (in a child process) that wait 200 ms before answering:
 //      the validator's Limiter + downloadToFile in parallel against one after another. Target >= 4x.
 //  (c) the organic API's overhead: p50 of POST /v1/condense (fastify on loopback, real HTTP, key check, rate
 //      limit, router, dendrite) minus p50 of a direct dendrite call to the same axon. Target <= 5 ms.
 //   npm run bench -- validator [--quick]
 import Database from "better-sqlite3";
 import Fastify from "fastify";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import http from "node:http";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -213,9 +212,11 @@ async function benchEvaluate(c: (typeof EVAL_CASES)[number], dir: string, result
       rounds: c.rounds,
       challenges_per_min: r1(perMinB),
       batched_s: r2(median(tb) / 1000),
+      batched_s_rounds: tb.map((x) => r2(x / 1000)),
       baseline: "one container at a time, one Evaluate per question and per existence chunk (container reloaded each time)",
       baseline_challenges_per_min: r1(perMinS),
       baseline_s: r2(median(ts) / 1000),
+      baseline_s_rounds: ts.map((x) => r2(x / 1000)),
       baseline_evaluate_calls_per_round: rows,
       ratio: r2(ratio),
       verdicts_equal: equal,
@@ -238,25 +239,36 @@ async function benchEvaluate(c: (typeof EVAL_CASES)[number], dir: string, result
 }
 
 // ---------------------------------------------------------------- (b) downloads
+// The miners' stores: 8 HTTP servers in a child process (not this one's event loop, as a remote store would
+// be), each waiting DL_LATENCY_MS before it answers with its own random bytes; the child reports ports and sha256s.
+const STORES_JS = `
+const http = require("node:http"), crypto = require("node:crypto");
+const [n, bytes, wait] = process.argv.slice(1).map(Number);
+const out = { ports: [], shas: [] };
+let up = 0;
+for (let i = 0; i < n; i++) {
+  const body = crypto.randomBytes(bytes);
+  out.shas.push(crypto.createHash("sha256").update(body).digest("hex"));
+  const s = http.createServer((_q, res) => setTimeout(() => { res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }); res.end(body); }, wait));
+  s.listen(0, "127.0.0.1", () => { out.ports[i] = s.address().port; if (++up === n) process.stdout.write(JSON.stringify(out) + "\\n"); });
+}`;
+
+async function startStores(n: number, bytes: number): Promise<{ ports: number[]; shas: string[]; child: ChildProcess }> {
+  const child = spawn(process.execPath, ["-e", STORES_JS, String(n), String(bytes), String(DL_LATENCY_MS)], { stdio: ["ignore", "pipe", "inherit"] });
+  let buf = "";
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`store process exited with ${code}`)));
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes("\n")) resolve({ ...(JSON.parse(buf.slice(0, buf.indexOf("\n"))) as { ports: number[]; shas: string[] }), child });
+    });
+  });
+}
+
 async function benchDownloads(c: (typeof DL_CASES)[number], results: Record<string, unknown>[], targets: Target[] | null): Promise<void> {
   const bytes = c.mib * 1024 * 1024;
-  const bodies = Array.from({ length: DL_MINERS }, () => randomBytes(bytes));
-  const shas = bodies.map((b) => createHash("sha256").update(b).digest("hex"));
-  const servers = await Promise.all(
-    bodies.map(
-      (body) =>
-        new Promise<http.Server>((resolve) => {
-          const s = http.createServer((_req, res) => {
-            setTimeout(() => {
-              res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
-              res.end(body);
-            }, DL_LATENCY_MS);
-          });
-          s.listen(0, "127.0.0.1", () => resolve(s));
-        }),
-    ),
-  );
-  const urls = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/containers/c.safetensors`);
+  const { ports, shas, child } = await startStores(DL_MINERS, bytes);
+  const urls = ports.map((p) => `http://127.0.0.1:${p}/containers/c.safetensors`);
   const policy = { ...DEFAULT_URL_POLICY, allowPrivate: true };
   const agent = createGuardedAgent({ policy, connections: 8 });
   const dir = createPrivateDir("bench-validator-dl-");
@@ -285,7 +297,8 @@ async function benchDownloads(c: (typeof DL_CASES)[number], results: Record<stri
   } finally {
     await agent.close();
     removePrivateDir(dir);
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    child.removeAllListeners("exit");
+    child.kill();
   }
   const ratio = median(seq) / median(par);
   results.push({
@@ -296,8 +309,10 @@ async function benchDownloads(c: (typeof DL_CASES)[number], results: Record<stri
     added_latency_ms: DL_LATENCY_MS,
     rounds: c.rounds,
     parallel_ms: r1(median(par)),
+    parallel_ms_rounds: par.map(r1),
     baseline: "one download after another (the old validator), same downloadToFile",
     baseline_ms: r1(median(seq)),
+    baseline_ms_rounds: seq.map(r1),
     ratio: r2(ratio),
   });
   if (targets) targets.push(target(`download_parallel_vs_sequential_${DL_MINERS}x${c.mib}MiB`, r2(ratio), ">=", 4));
@@ -338,11 +353,12 @@ async function benchOrganic(results: Record<string, unknown>[], targets: Target[
     return ms;
   };
   const organic = async (i: number) => {
+    const body = JSON.stringify({ context: contextOf(i), tier: "research", target_model: MISTRAL });
     const t = performance.now();
     const r = await request(`http://127.0.0.1:${apiPort}/v1/condense`, {
       method: "POST", dispatcher: client,
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ context: contextOf(i), tier: "research", target_model: MISTRAL }),
+      body,
     });
     const out = (await r.body.json()) as { url?: string };
     const ms = performance.now() - t;
