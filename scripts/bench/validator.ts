@@ -13,10 +13,11 @@ import Database from "better-sqlite3";
 import Fastify from "fastify";
 import { mkdtempSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { Agent, request } from "undici";
 import { Axon } from "../../ts/axon/index.js";
@@ -35,7 +36,7 @@ import { migrate } from "../../ts/validator/state/index.js";
 import { checkContainer, createGuardedAgent, createPrivateDir, DEFAULT_URL_POLICY, downloadToFile, Limiter, removePrivateDir } from "../../ts/validator/verify/index.js";
 import { WorkerPool } from "../../ts/workers/index.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
-import { machine, report, target, type Target } from "./lib/report.js";
+import { report, target, type Target } from "./lib/report.js";
 
 const quick = process.argv.includes("--quick");
 const MISTRAL = "mistralai/Mistral-7B-Instruct-v0.2";
@@ -56,9 +57,9 @@ const QUESTIONS = 3; // the validator's default (--validator.questions)
 const EVAL_BATCH = 8; // the validator's default (--validator.eval_batch)
 const DL_MINERS = 8;
 const DL_LATENCY_MS = 200;
-const DL_CASES = [{ mib: 4, rounds: quick ? 3 : 8 }, ...(quick ? [] : [{ mib: 24, rounds: 4 }])];
-const ORGANIC_CALLS = quick ? 300 : 2000;
-const ORGANIC_WARMUP = quick ? 50 : 200;
+const DL_CASES = [{ mib: 4, rounds: quick ? 2 : 8 }, ...(quick ? [] : [{ mib: 24, rounds: 4 }])];
+const ORGANIC_CALLS = quick ? 200 : 2000;
+const ORGANIC_WARMUP = quick ? 30 : 200;
 const ORGANIC_CONTEXT_CHARS = 8000;
 
 const median = (xs: number[]) => quantile(xs, 0.5);
@@ -72,7 +73,8 @@ function quantile(xs: number[], q: number): number {
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const log = (s: string) => process.stdout.write(s + "\n");
+const T0 = performance.now();
+const log = (s: string) => process.stdout.write(s.startsWith("[") ? `${s} [t=${r1((performance.now() - T0) / 1000)} s]\n` : s + "\n");
 const loads: number[][] = [];
 const sampleLoad = () => loads.push(os.loadavg().map(r2));
 
@@ -178,7 +180,7 @@ async function benchEvaluate(c: (typeof EVAL_CASES)[number], dir: string, result
     const opts: EvaluateOptions = { targetModel, timeoutMs: 600_000 };
     // Warm-up (first decodes pay lazy initialisation): one container, both ways.
     await batched(pool, made.slice(0, 1), shape, targetModel, opts);
-    await oneByOne(pool, made.slice(0, 1), shape, targetModel, { ...opts });
+    if (!quick) await oneByOne(pool, made.slice(0, 1), shape, targetModel, opts);
     const tb: number[] = [];
     const ts: number[] = [];
     let ref: Verdict[] | null = null;
@@ -409,8 +411,22 @@ async function benchOrganic(results: Record<string, unknown>[], targets: Target[
   log(`  organic p50 ${r2(median(o))} ms - direct p50 ${r2(median(d))} ms = ${r2(overhead)} ms`);
 }
 
+/** machine() without blocking: the interpreter's torch import (seconds) overlaps the worker's start. */
+function machineInfo(): Promise<Record<string, unknown>> {
+  const py = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.venv/bin/python");
+  const code = "import sys,importlib.util as u;v=sys.version.split()[0];t=__import__('torch').__version__ if u.find_spec('torch') else None;print(v,t)";
+  const base = { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "unknown", node: process.version };
+  return new Promise((resolve) =>
+    execFile(py, ["-c", code], (err, stdout) => {
+      const [python, torch] = err ? [null, null] : stdout.trim().split(" ");
+      resolve({ ...base, python: python ?? null, torch: !torch || torch === "None" ? null : torch });
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const info = machineInfo();
   await cryptoReady();
   sampleLoad();
   const results: Record<string, unknown>[] = [];
@@ -436,7 +452,7 @@ async function main(): Promise<void> {
   log(`wall ${r1(wall)} s`);
   const la = loads.map((l) => l[0]!);
   report("validator", quick, results, targets, {
-    machine: { ...machine(), loadavg_1m: { min: Math.min(...la), max: Math.max(...la), samples: la }, loadavg_start: loads[0], loadavg_end: loads[loads.length - 1] },
+    machine: { ...(await info), loadavg_1m: { min: Math.min(...la), max: Math.max(...la), samples: la }, loadavg_start: loads[0], loadavg_end: loads[loads.length - 1] },
     wall_s: r1(wall),
   });
 }

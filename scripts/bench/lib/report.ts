@@ -38,7 +38,7 @@ export function machine(): Record<string, unknown> {
 
 /** Prints the JSON object as the last stdout line and writes docs/benchmarks/NAME[.quick].json. */
 export function report(bench: string, quick: boolean, results: unknown[], targets: Target[], extra: Record<string, unknown> = {}): void {
-  const obj = { bench, mode: quick ? "quick" : "full", when: new Date().toISOString().replace(/\.\d+Z$/, "Z"), machine: machine(), results, targets, ...extra };
+  const obj = { bench, mode: quick ? "quick" : "full", when: new Date().toISOString().replace(/\.\d+Z$/, "Z"), machine: extra.machine ?? machine(), results, targets, ...extra };
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
   const dir = path.join(root, "docs/benchmarks");
   mkdirSync(dir, { recursive: true });
