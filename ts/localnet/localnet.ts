@@ -157,7 +157,9 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
       throw e;
     });
     pool = p;
-    closers.push({ what: "workers", f: () => p.close() });
+    let poolClosing: Promise<void> | null = null;
+    const closePool = () => (poolClosing ??= p.close());
+    closers.push({ what: "workers", f: closePool });
     const shared = new WorkerPoolCompressor(p);
 
     for (const [i, m] of miners.entries()) {
@@ -203,7 +205,22 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
       }
     };
     validator = await startValidator(cfg, { chain, hotkey: vkey, startPool: async () => validatorPool, onPeriod, logger: o.log.child({ part: "validator" }) });
-    closers.push({ what: "validator", f: () => validator.stop() });
+    closers.push({
+      what: "validator",
+      f: async () => {
+        // The period loop waits for its in-flight challenges; a long compress on a busy machine would hold
+        // the stop, so after a grace the workers are closed under them (the period stays open, nothing is lost).
+        const grace = setTimeout(() => {
+          say("challenges still in flight after 10 s: closing the workers under them");
+          void closePool();
+        }, 10_000);
+        try {
+          await validator.stop();
+        } finally {
+          clearTimeout(grace);
+        }
+      },
+    });
     if (!stored) writeFileSync(calibrationFile, JSON.stringify(validator.calibration, null, 2) + "\n");
     for (const k of validator.calibration.kinds) say(`  ${k.kind.padEnd(18)} full-cache accuracy ${k.accuracy.toFixed(2)}${k.used ? "" : "  (not used: below --validator.min_full_accuracy)"}`);
 
