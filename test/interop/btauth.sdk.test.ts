@@ -12,6 +12,7 @@ import { Dendrite } from "../../ts/dendrite/index.js";
 import { cryptoReady, Metadata, signBtauth, stringifyJson, TextCompressProtocol } from "../../ts/bittensor/index.js";
 import { Keypair } from "../../ts/wallet/index.js";
 import { freePort } from "../../ts/util/free-port.js";
+import { runPython as runPythonIn } from "./helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PY = path.join(root, ".venv-bt11/bin/python");
@@ -19,21 +20,7 @@ const PEERS = path.join(root, "test/interop/py");
 
 type Result = { status: number; message: string | null; body: Record<string, unknown> | null };
 
-function runPython(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PY, args, { cwd: PEERS, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runPython = (args: string[], timeoutMs: number) => runPythonIn(PY, args, timeoutMs);
 
 let alice: Keypair, bob: Keypair, charlie: Keypair, eve: Keypair;
 

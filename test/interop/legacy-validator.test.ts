@@ -18,27 +18,14 @@ import type { CompressJob, Compressor } from "../../ts/miner/compressor.js";
 import { minerConfigFromArgs } from "../../ts/miner/config.js";
 import { startMiner, type RunningMiner } from "../../ts/miner/miner.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
+import { runPython as runPythonIn } from "./helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PY = path.join(root, ".venv-bt/bin/python");
 const PEERS = path.join(root, "test/interop/py");
 const NETUID = 11;
 
-function runPython(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PY, args, { cwd: PEERS, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runPython = (args: string[], timeoutMs: number) => runPythonIn(PY, args, timeoutMs);
 
 /** A float32 .npy of `shape` (format 1.0), values 0.5. */
 function npy(shape: number[]): Buffer {

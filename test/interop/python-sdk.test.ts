@@ -11,6 +11,7 @@ import { Dendrite } from "../../ts/dendrite/index.js";
 import { cryptoReady, defineSynapse, field, py, required, TextCompressProtocol } from "../../ts/bittensor/index.js";
 import { Keypair, Wallet } from "../../ts/wallet/index.js";
 import { freePort } from "../../ts/util/free-port.js";
+import { runPython as runPythonIn } from "./helpers.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PY = path.join(root, ".venv-bt/bin/python");
@@ -22,21 +23,7 @@ const HashedEcho = defineSynapse({
   requiredHashFields: ["text", "scores"],
 });
 
-function runPython(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PY, args, { cwd: PEERS, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runPython = (args: string[], timeoutMs: number) => runPythonIn(PY, args, timeoutMs);
 
 
 beforeAll(async () => {
