@@ -4,8 +4,9 @@
 //      against the old validator's way, one container at a time and one Evaluate per question (each call loads
 //      the container again: a fresh cache copy per question). Same containers, same prompts; the verdicts of
 //      the two must be equal. tiny:llama (quick and full) and SmolLM2 (full). Target >= 3x.
-//  (b) downloads of 8 miners' containers from loopback HTTP servers (in a child process) that wait 200 ms before answering:
-//      the validator's Limiter + downloadToFile in parallel against one after another. Target >= 4x.
+//  (b) downloads of 8 miners' containers from loopback HTTP servers (in a child process) that wait 200 ms
+//      before answering: the validator's Limiter + downloadToFile in parallel against one after another.
+//      Target >= 4x.
 //  (c) the organic API's overhead: p50 of POST /v1/condense (fastify on loopback, real HTTP, key check, rate
 //      limit, router, dendrite) minus p50 of a direct dendrite call to the same axon. Target <= 5 ms.
 //   npm run bench -- validator [--quick]
@@ -47,10 +48,10 @@ const ACCELERATE = 0.1;
 // per 1,000 SmolLM2 tokens on one thread: only tiny:llama gets it more than once).
 const MINERS_TINY: Array<[string, number]> = [["full", 0], ["knorm", 0.5], ["streaming_llm", 0.7], ["kvzip_shared", 0.5], ["knorm", 0.75], ["streaming_llm", 0.4], ["kvzip_shared", 0.75], ["full", 0]];
 const MINERS_SMOL: Array<[string, number]> = [["full", 0], ["knorm", 0.5], ["streaming_llm", 0.7], ["kvzip_shared", 0.5], ["knorm", 0.3], ["streaming_llm", 0.5]];
-// tiny:llama's tokenizer is byte-level (one token per character, 8,192 positions); SmolLM2 gets the research
-// tier's lower half of context lengths.
+// tiny:llama's tokenizer is byte-level (one token per character, 8,192 positions; quick mode halves the
+// contexts to stay under a minute on loaded cores); SmolLM2 gets the research tier's lower half.
 const EVAL_CASES = [
-  { model: "tiny:llama", miners: quick ? MINERS_TINY.slice(0, 4) : MINERS_TINY, rounds: quick ? 1 : 2, minChars: 2000, maxChars: 3000 },
+  { model: "tiny:llama", miners: quick ? MINERS_TINY.slice(0, 4) : MINERS_TINY, rounds: quick ? 1 : 2, minChars: quick ? 1000 : 2000, maxChars: quick ? 1500 : 3000 },
   ...(quick ? [] : [{ model: "smollm2", miners: MINERS_SMOL, rounds: 2, minChars: 3000, maxChars: 5000 }]),
 ];
 const QUESTIONS = 3; // the validator's default (--validator.questions)
@@ -246,6 +247,7 @@ async function benchEvaluate(c: (typeof EVAL_CASES)[number], dir: string, result
 const STORES_JS = `
 const http = require("node:http"), crypto = require("node:crypto");
 const [n, bytes, wait] = process.argv.slice(1).map(Number);
+process.stdin.on("end", () => process.exit(0)).resume(); // the benchmark went away: so do the stores
 const out = { ports: [], shas: [] };
 let up = 0;
 for (let i = 0; i < n; i++) {
@@ -256,7 +258,7 @@ for (let i = 0; i < n; i++) {
 }`;
 
 async function startStores(n: number, bytes: number): Promise<{ ports: number[]; shas: string[]; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["-e", STORES_JS, String(n), String(bytes), String(DL_LATENCY_MS)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", STORES_JS, String(n), String(bytes), String(DL_LATENCY_MS)], { stdio: ["pipe", "pipe", "inherit"] });
   let buf = "";
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`store process exited with ${code}`)));
