@@ -53,9 +53,14 @@ function hasSmolLM2(): boolean {
   }
 }
 
-async function localnet(args: string[], o: { sigintWhen?: (stdout: string) => boolean; seenWorkers?: (pids: string[]) => void } = {}): Promise<Run> {
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "localnet-test-"));
   dirs.push(dir);
+  return dir;
+}
+
+async function localnet(args: string[], o: { dir?: string; summary?: false; sigintWhen?: (stdout: string) => boolean; seenWorkers?: (pids: string[]) => void } = {}): Promise<Run> {
+  const dir = o.dir ?? (await tempDir());
   const child = spawn(process.execPath, [BIN, "localnet", "--state_dir", dir, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -75,6 +80,7 @@ async function localnet(args: string[], o: { sigintWhen?: (stdout: string) => bo
   });
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("exit", (c, s) => r([c, s])));
+  if (o.summary === false) return { code, signal, stdout, stderr, summary: null as never, dir };
   const last = stdout.trim().split("\n").at(-1) ?? "";
   let summary: Summary["localnet"];
   try {
@@ -121,12 +127,21 @@ describe("condense localnet", () => {
     }
   }, 150_000);
 
-  it("stops cleanly on SIGINT mid-run: exit 0, the summary printed, no worker left", async () => {
-    const r = await localnet(["--model", "tiny:llama", "--period_s", "60"], { sigintWhen: (out) => out.includes("ready after") });
+  it("refuses a threshold no kind reaches (exit 2, says what to fix), keeps the calibration; SIGINT mid-run stops cleanly", async () => {
+    const dir = await tempDir();
+    const refused = await localnet(["--model", "tiny:llama", "--validator.min_full_accuracy", "0.5"], { dir, summary: false });
+    expect(refused.code, refused.stderr.slice(-3000)).toBe(2);
+    expect(refused.stderr).toMatch(/error: .*min_full_accuracy/);
+    const stored = readdirSync(dir).filter((f) => f.startsWith("calibration-tiny_llama-"));
+    expect(stored.length).toBe(1);
+
+    // The rerun with a threshold tiny:llama meets reuses that table, and is stopped by SIGINT mid-period.
+    const r = await localnet(["--model", "tiny:llama", "--period_s", "60"], { dir, sigintWhen: (out) => out.includes("ready after") });
+    expect(r.stdout).toContain("calibration: reusing");
     expect([r.code, r.signal], r.stderr.slice(-3000)).toEqual([0, null]);
     expect(r.stderr).toContain("SIGINT: stopping");
     expect(workersOf(r.summary.pid)).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   // Opt-in (CONDENSE_TEST_SMOLLM2=1): SmolLM2 workers alone take minutes to start on a loaded 2-core machine.
   it.skipIf(!process.env.CONDENSE_TEST_SMOLLM2 || !hasSmolLM2())("on SmolLM2: weights on chain, nothing for the cheat", async () => {

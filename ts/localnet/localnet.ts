@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { cryptoReady } from "../bittensor/signing.js";
 import { DevChain } from "../chain/devchain.js";
@@ -106,6 +107,21 @@ function storedCalibration(file: string, minAccuracy: number, out: string): stri
   }
 }
 
+function saveMeasured(db: string, key: string, out: string): void {
+  if (!existsSync(db)) return;
+  try {
+    const d = new Database(db, { readonly: true });
+    try {
+      const r = d.prepare("SELECT value FROM validator_meta WHERE key = ?").get(key) as { value: string } | undefined;
+      if (r) writeFileSync(out, JSON.stringify(JSON.parse(r.value), null, 2) + "\n");
+    } finally {
+      d.close();
+    }
+  } catch {
+    // best effort: the next run measures again
+  }
+}
+
 export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
   await cryptoReady();
   const say = o.say ?? (() => undefined);
@@ -204,7 +220,14 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
         o.log.warn({ err: String(e) }, "leaderboard failed");
       }
     };
-    validator = await startValidator(cfg, { chain, hotkey: vkey, startPool: async () => validatorPool, onPeriod, logger: o.log.child({ part: "validator" }) });
+    try {
+      validator = await startValidator(cfg, { chain, hotkey: vkey, startPool: async () => validatorPool, onPeriod, logger: o.log.child({ part: "validator" }) });
+    } catch (e) {
+      // A refusal after calibrating (no kind reaches --validator.min_full_accuracy) must not lose minutes of
+      // measurement: keep the table the validator stored, so a rerun with a lower threshold starts at once.
+      if (!stored) saveMeasured(path.join(run, "validator.db"), `calibration:${o.model}:${minChars}-${maxChars}`, calibrationFile);
+      throw e;
+    }
     closers.push({
       what: "validator",
       f: async () => {
