@@ -416,7 +416,7 @@ def draw(results: list[dict], path: str, n: int, n_full: int, mean_T: float) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(9.5, 5))
     series = defaultdict(list)
     for r in results:
         if r["case"] != "full" and r["container_dtype"] == "bf16" and r["share_of_full"] is not None:
@@ -429,7 +429,7 @@ def draw(results: list[dict], path: str, n: int, n_full: int, mean_T: float) -> 
     ax.set_ylabel(f"share of full's correct answers (n = {n_full})")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"SmolLM2-135M, {n} widened tasks (full answers {n_full}), ~{mean_T:.0f} tokens, strict checker")
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
