@@ -245,7 +245,8 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
       },
     });
     if (!stored) writeFileSync(calibrationFile, JSON.stringify(validator.calibration, null, 2) + "\n");
-    for (const k of validator.calibration.kinds) say(`  ${k.kind.padEnd(18)} full-cache accuracy ${k.accuracy.toFixed(2)}${k.used ? "" : "  (not used: below --validator.min_full_accuracy)"}`);
+    const used = validator.calibration.kinds.filter((k) => k.used && (!o.challengeKinds.length || o.challengeKinds.includes(k.kind)));
+    say(`task kinds in use (full-cache accuracy): ${used.map((k) => `${k.kind} ${k.accuracy.toFixed(2)}`).join(", ")}; not used (below --validator.min_full_accuracy ${o.minFullAccuracy} or not asked for): ${validator.calibration.kinds.filter((k) => !used.includes(k)).map((k) => k.kind).join(", ") || "none"}`);
 
     return {
       chain,

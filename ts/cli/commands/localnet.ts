@@ -98,7 +98,26 @@ export const command: CommandModule<object, LocalnetArgs> = {
     const minFull = (dotted(a, "validator.min_full_accuracy") as number | undefined) ?? (tiny ? 0 : 0.6);
     const kinds = ((dotted(a, "validator.challenge_kinds") as string[] | undefined) ?? (tiny ? TINY_KINDS : [])).flatMap((k) => String(k).split(",")).filter(Boolean);
     const threads = a.threads ?? Math.max(1, Math.floor(os.availableParallelism() / a.workers));
-    const log = pino({ level: String(dotted(a, "logging.level") ?? "warn") }, pino.destination(2));
+    // Logs at --logging.level go to stderr as JSON; the validator's calibration steps (info) are also shown as
+    // progress lines, since the first calibration on SmolLM2 runs for minutes.
+    const level = String(dotted(a, "logging.level") ?? "warn");
+    const threshold = pino.levels.values[level] ?? 40;
+    const log = pino(
+      { level: threshold > 30 ? "info" : level },
+      {
+        write(line: string) {
+          let rec: { level?: number; msg?: string; kind?: string; fullAccuracy?: number; questions?: number; used?: boolean; fullExistence?: number } = {};
+          try {
+            rec = JSON.parse(line) as typeof rec;
+          } catch {
+            // not JSON: pass through
+          }
+          if ((rec.level ?? 100) >= threshold) process.stderr.write(line);
+          if (rec.msg === "calibration: full-cache accuracy") out(`  calibrated ${String(rec.kind).padEnd(18)} full-cache accuracy ${Number(rec.fullAccuracy).toFixed(2)} over ${rec.questions} questions${rec.used ? "" : " (below the threshold: not used)"} [${elapsed()}]`);
+          else if (rec.msg === "calibration: full-cache existence score") out(`  calibrated existence check: full cache scores ${Number(rec.fullExistence).toFixed(2)} [${elapsed()}]`);
+        },
+      },
+    );
 
     let ln: Awaited<ReturnType<typeof startLocalnet>> | null = null;
     let ending = false;
