@@ -175,7 +175,7 @@ describe("budget of requests the axon drops after admission", () => {
 
 describe("start-up checks", () => {
   it("an --axon.external_ip that does not resolve is refused before the workers start", async () => {
-    const pool = new FakePool(["compress:knorm"]);
+    const pool = new FakePool(["compress:kvzip_sentence"]);
     let started = false;
     const err = await startMiner(config(["--axon.external_ip", "no-such-host.invalid"]), deps({ startPool: async () => ((started = true), pool) })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
@@ -186,7 +186,7 @@ describe("start-up checks", () => {
 
   it("a host name is resolved once and the IP is what gets published", async () => {
     const lookups: string[] = [];
-    const pool = new FakePool(["compress:knorm"]);
+    const pool = new FakePool(["compress:kvzip_sentence"]);
     const m = await startMiner(config(["--axon.external_ip", "miner.example"]), deps({ startPool: async () => pool, lookup: async (h) => (lookups.push(h), { address: "127.0.0.1" }) }));
     try {
       expect(lookups).toEqual(["miner.example"]);
@@ -244,7 +244,7 @@ describe("start-up checks", () => {
   });
 
   it("/healthz reports the pool's workers and /metrics serves the registry on the operations port", async () => {
-    const pool = new FakePool(["compress:knorm"]);
+    const pool = new FakePool(["compress:kvzip_sentence"]);
     const m = await startMiner(config(["--miner.metrics_port", "0"]), deps({ startPool: async () => pool }));
     try {
       const h = await fetch(`http://127.0.0.1:${m.metricsPort}/healthz`);
@@ -280,7 +280,7 @@ describe("start-up checks", () => {
 
   it("--threads reaches the workers", async () => {
     let opts: PoolOptions | null = null;
-    const m = await startMiner(config(["--threads", "1", "--workers", "2"]), deps({ startPool: async (o) => ((opts = o), new FakePool(["compress:knorm"])) }));
+    const m = await startMiner(config(["--threads", "1", "--workers", "2"]), deps({ startPool: async (o) => ((opts = o), new FakePool(["compress:kvzip_sentence"])) }));
     await m.stop();
     expect(opts!.workers[0]!.count).toBe(2);
     expect(opts!.threads).toBe(1);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const cfg = validatorConfigFromArgs([
     "--netuid", String(NETUID), "--subtensor.network", "dev", "--model", "smollm2", "--validator.allow_stand_in", "--validator.allow_private",
     "--validator.tiers_file", TIERS, "--validator.calibration_file", CALIBRATION, "--validator.state_path", path.join(dir, "state.db"),
-    "--validator.period_s", "30", "--validator.max_queries_per_contender", "2", "--validator.questions", "3", "--validator.top_fraction", "1",
+    "--validator.period_s", "30", "--validator.max_queries_per_contender", "2", "--validator.questions", "2", "--validator.top_fraction", "1",
     "--validator.download_timeout_s", "5", "--validator.query_concurrency", "4", "--logging.level", "warn",
   ]);
   // The validator evaluates on the same workers the miners compress on (one 2-core machine).
@@ -56,7 +56,10 @@ describe("a validator cycle on the DevChain", () => {
   it("ranks honest above lazy above the rest; hostile and offline miners get nothing", () => {
     expect(w("honest")).toBeGreaterThan(w("lazy"));
     expect(w("lazy")).toBeGreaterThan(0);
-    for (const b of [...BEHAVIOURS, "offline"]) expect([b, w(b)]).toEqual([b, 0]);
+    for (const b of [...BEHAVIOURS.filter((x) => x !== "over_capacity"), "offline"]) expect([b, w(b)]).toEqual([b, 0]);
+    // Over capacity is not hostile: it served one real container before its 429s, and keeps what that earns
+    // under the period-score formula (next test), below the honest miner.
+    expect(w("over_capacity")).toBeLessThan(w("honest"));
   });
 
   it("refuses each hostile container for its own reason, before any evaluation", () => {

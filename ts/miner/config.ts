@@ -42,7 +42,7 @@ export const MinerSectionSchema = z
   .strictObject({
     tiers: z.array(z.string().min(1)).min(1, "serve at least one tier").default(["research"]),
     tiers_file: z.string().min(1).optional(),
-    algorithm: z.string().regex(/^[a-z_]+$/, "an algorithm name such as knorm").default("knorm"),
+    algorithm: z.string().regex(/^[a-z_]+$/, "an algorithm name such as knorm").default("kvzip_sentence"),
     checkpoint: z.string().min(1).optional(),
     ratio: z.number().gt(0).lt(1).default(0.75),
     capacity: CapacityList,

@@ -28,7 +28,7 @@ import { attachMinerRoutes } from "./routes.js";
 import { MinerService, type CompressResult } from "./service.js";
 
 /** Algorithms that run a checkpoint given with --miner.checkpoint (a local directory). */
-const NEEDS_CHECKPOINT: readonly string[] = ["soft_token", "activation_beacon"];
+const NEEDS_CHECKPOINT: readonly string[] = ["soft_token", "activation_beacon", "kvzap", "kvzap_span"];
 
 /** Things a caller (tests, localnet, benchmarks) may provide instead of what the config would build. */
 export interface MinerDeps {

@@ -439,7 +439,7 @@ export type CompressRequest = Message<"condense.v1.CompressRequest"> & {
   targetModel: string;
 
   /**
-   * full, streaming_llm, knorm, snapkv, expected_attention, tova, kvzip, kvzip_shared, soft_token, activation_beacon
+   * full, streaming_llm, knorm, snapkv, expected_attention, tova, kvzip, kvzip_shared, kvzip_span, kvzip_shared_span, kvzip_sentence, kvzip_chunkkv, kvzip_entropy_chunkkv, kvzap, kvzap_span, soft_token, activation_beacon (the worker announces what it has as compress:NAME)
    *
    * @generated from field: string algorithm = 3;
    */
