@@ -73,3 +73,20 @@ def judge_verdict(reply: str) -> bool:
     """The subnet's reading: correct iff the judge's reply says "yes" and neither "no" nor "not"."""
     words = set(_WORDS.findall(reply.lower()))
     return "yes" in words and not words & {"no", "not"}
+
+
+def draw_corpus_qa(corpus_dir: str, seed: int, length: int, n: int, generate, *, salt: str = "",
+                   attempts: int = 4) -> tuple[str, list[tuple[str, str]]]:
+    """(passage, QA pairs): `generate(prompt) -> text` is the loaded LLM (greedy, so the same seed gives the
+    same challenge). Unparsable output redraws the passage (attempt k uses salt + ":k"); after `attempts`
+    failures a TaskError (the handler's INVALID_ARGUMENT)."""
+    if not 1 <= attempts <= 16:
+        raise TaskError(f"attempts must be in [1, 16], got {attempts}")
+    last = ""
+    for k in range(attempts):
+        passage = pick_passage(corpus_dir, seed, length, f"{salt}:{k}")
+        try:
+            return passage, parse_qa(generate(QA_PROMPT.format(context=passage, n=n)), n)
+        except TaskError as exc:
+            last = str(exc)
+    raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
