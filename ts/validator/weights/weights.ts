@@ -38,11 +38,13 @@ export async function setPeriodWeights(d: WeightsDeps, periodId: number): Promis
     return { status: "skipped", reason: "nothing_to_set", result };
   }
   const [hp, mg, block] = await Promise.all([d.chain.hyperparameters(d.netuid), d.chain.metagraph(d.netuid), d.chain.currentBlock()]);
+  // The chain's rule: a hotkey that never set weights (last update 0) may; otherwise rate_limit blocks must pass.
   const self = mg.hotkeys.indexOf(d.hotkey);
-  const since = self >= 0 ? block - (mg.lastUpdate[self] ?? 0) : Infinity;
-  if (since <= hp.weightsRateLimit) {
-    d.state.recordWeights({ periodId, block, mode: "set", status: "computed", uids, weights: values, detail: `rate limited: ${hp.weightsRateLimit - since + 1} blocks left` });
-    return { status: "skipped", reason: "rate_limited", result, blocksLeft: hp.weightsRateLimit - since + 1 };
+  const last = self >= 0 ? (mg.lastUpdate[self] ?? 0) : 0;
+  const since = block - last;
+  if (last !== 0 && since < hp.weightsRateLimit) {
+    d.state.recordWeights({ periodId, block, mode: "set", status: "computed", uids, weights: values, detail: `rate limited: ${hp.weightsRateLimit - since} blocks left` });
+    return { status: "skipped", reason: "rate_limited", result, blocksLeft: hp.weightsRateLimit - since };
   }
   const shaped = processWeightsForNetuid({ uids, weights: values, n: mg.n, minAllowedWeights: hp.minAllowedWeights, maxWeightsLimit: hp.maxWeightsLimit });
   const versionKey = await d.chain.versionKey(d.netuid);
