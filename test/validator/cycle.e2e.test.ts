@@ -31,7 +31,7 @@ beforeAll(async () => {
     "--netuid", String(NETUID), "--subtensor.network", "dev", "--model", "smollm2", "--validator.allow_stand_in", "--validator.allow_private",
     "--validator.tiers_file", TIERS, "--validator.calibration_file", CALIBRATION, "--validator.state_path", path.join(dir, "state.db"),
     "--validator.period_s", "30", "--validator.max_queries_per_contender", "2", "--validator.questions", "2", "--validator.top_fraction", "1",
-    "--validator.download_timeout_s", "5", "--validator.query_concurrency", "4", "--logging.level", "warn",
+    "--validator.download_timeout_s", "5", "--validator.challenge_kinds", "needle_single", "--validator.query_concurrency", "4", "--logging.level", "warn",
   ]);
   // The validator evaluates on the same workers the miners compress on (one 2-core machine).
   const shared: NeuronPool = { request: (r) => net.pool.request(r), workers: () => net.pool.workers(), close: async () => undefined };

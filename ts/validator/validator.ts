@@ -117,7 +117,9 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
     let calibration = state.meta<CalibrationTable>(calKey);
     const candidates = cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS;
     if (cfg.validator.calibration_file) calibration = readCalibrationFile(cfg.validator.calibration_file, plan.workerModel);
-    if (!calibration || calibration.existence === undefined || candidates.some((k) => !calibration!.kinds.some((c) => c.kind === k))) {
+    // A table the operator names is authoritative: kinds it lacks are not used (never measured behind their back).
+    const stale = !cfg.validator.calibration_file && (!calibration || calibration.existence === undefined || candidates.some((k) => !calibration!.kinds.some((c) => c.kind === k)));
+    if (!calibration || stale) {
       log.info({ kinds: candidates, ...bounds }, "calibrating: full-cache accuracy per task kind");
       calibration = { ...(await calibrate(pool, { kinds: candidates, targetModel: [...plan.targets.values()][0]!, templateModel: templateModel([...plan.targets.keys()][0]!), ...bounds, minAccuracy: cfg.validator.min_full_accuracy, secret, dir, minerHotkey: neuron.hotkey.address, log })), model: plan.workerModel };
       state.setMeta(calKey, calibration);
