@@ -18,6 +18,8 @@ import { FakeCompressor } from "./helpers.js";
 const MISTRAL = "mistralai/Mistral-7B-Instruct-v0.2";
 const NETUID = 7;
 const TOKEN = 1_000_000_000n;
+// Budget periods are clock-aligned; a pinned clock keeps a period boundary from zeroing the counts mid-test.
+const PINNED_CLOCK = () => Date.UTC(2026, 0, 1) + 300_000;
 
 let dir: string;
 let chain: DevChain;
@@ -64,7 +66,7 @@ beforeAll(async () => {
   chain.runEpoch(NETUID); // permits follow stake at the epoch
   store = await HttpStore.open({ dir: path.join(dir, "store"), host: "127.0.0.1", port: 0, urlExpiryS: 60 });
   compressor = new FakeCompressor();
-  miner = await startMiner(config(), { chain, hotkey: minerKey, compressor, store, signContainer: async () => undefined });
+  miner = await startMiner(config(), { chain, hotkey: minerKey, compressor, store, signContainer: async () => undefined, now: PINNED_CLOCK });
   dBig = new Dendrite({ wallet: big });
   dSmall = new Dendrite({ wallet: small });
 });
@@ -85,7 +87,7 @@ describe("miner start-up", () => {
   });
 
   it("serves Prometheus metrics when asked to", async () => {
-    const m = await startMiner(config(["--miner.metrics_port", "0"]), { chain, hotkey: minerKey, compressor, store, signContainer: async () => undefined });
+    const m = await startMiner(config(["--miner.metrics_port", "0"]), { chain, hotkey: minerKey, compressor, store, signContainer: async () => undefined, now: PINNED_CLOCK });
     try {
       expect(m.metricsPort).not.toBeNull();
       const dm = new Dendrite({ wallet: big });
@@ -108,7 +110,7 @@ describe("miner start-up", () => {
 
   it("refuses to start when the hotkey is not registered, naming it", async () => {
     const unregistered = Keypair.fromUri("//Nobody");
-    const err = await startMiner(config(), { chain, hotkey: unregistered, compressor, store, signContainer: async () => undefined }).catch((e: unknown) => e);
+    const err = await startMiner(config(), { chain, hotkey: unregistered, compressor, store, signContainer: async () => undefined, now: PINNED_CLOCK }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
     expect((err as Error).message).toContain(unregistered.address);
     expect((err as Error).message).toContain(`netuid ${NETUID}`);

@@ -54,7 +54,9 @@ class FakePool implements NeuronPool {
   }
 }
 
-const deps = (over: MinerDeps = {}): MinerDeps => ({ chain, hotkey: minerKey, store, signContainer: async () => undefined, ...over });
+// The budget clock is pinned mid-period: a real 600 s period boundary falling inside a test would zero the counts.
+const PERIOD_START = Date.UTC(2026, 0, 1);
+const deps = (over: MinerDeps = {}): MinerDeps => ({ chain, hotkey: minerKey, store, signContainer: async () => undefined, now: () => PERIOD_START + 300_000, ...over });
 
 beforeAll(async () => {
   await cryptoReady();

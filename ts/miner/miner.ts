@@ -46,6 +46,8 @@ export interface MinerDeps {
   logger?: Logger;
   /** DNS lookup for a host-name --axon.external_ip (tests). */
   lookup?: Lookup;
+  /** Clock for the budget periods (tests pin it so a period boundary cannot fall mid-test). */
+  now?: () => number;
 }
 
 export interface RunningMiner {
@@ -185,6 +187,7 @@ export async function startMiner(cfg: MinerConfig, deps: MinerDeps = {}): Promis
       logger: log.child({ part: "miner" }),
       metrics: new MinerMetrics(registry, Object.keys(plan.tiers.tiers)),
       ...(deps.onCompressed ? { onCompressed: deps.onCompressed } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
       ...(cfg.miner.legacy_npy ? { legacy: deps.legacy ?? new PythonLegacyExporter() } : {}),
     });
     const sync = async () => service.updateMetagraph(await chain.metagraph(cfg.netuid));
