@@ -11,9 +11,11 @@ import { DevChain } from "../chain/devchain.js";
 import { WorkerPoolCompressor, type Compressor } from "../miner/compressor.js";
 import { minerConfigFromArgs } from "../miner/config.js";
 import { startMiner } from "../miner/miner.js";
+import type { CompressResult } from "../miner/service.js";
 import type { NeuronPool } from "../neuron/index.js";
 import type { CalibrationTable } from "../validator/challenges/calibration.js";
 import { validatorConfigFromArgs } from "../validator/config.js";
+import { openValidatorState } from "../validator/state/index.js";
 import type { PeriodOutcome } from "../validator/schedule/period.js";
 import { startValidator, type RunningValidator } from "../validator/validator.js";
 import type { WeightsOutcome } from "../validator/weights/index.js";
@@ -64,6 +66,10 @@ export interface LocalnetOptions {
   onPeriod?: (board: BoardRow[], p: PeriodOutcome, w: WeightsOutcome | null) => void;
   /** Progress lines for the terminal (start-up steps). */
   say?: (line: string) => void;
+  /** Challenge secret (64 hex digits): the same challenges every run, so a run can be reproduced. Default: random. */
+  seed?: string;
+  /** Every container a miner served, with its phase timings (the localnet benchmark). */
+  onCompressed?: (miner: LocalMinerPlan, r: CompressResult) => void;
 }
 
 export interface LocalnetMiner extends LocalMinerPlan {
@@ -186,7 +192,7 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
         "--storage.http.dir", path.join(run, `store-${i}`), "--logging.level", "warn",
       ];
       const compressor: Compressor = m.behaviour === "replay" ? new ReplayCompressor(shared, path.join(run, `replay-donor-${i}.safetensors`)) : shared;
-      const rm = await startMiner(minerConfigFromArgs(args), { chain, hotkey: keys[i]!, compressor, logger: o.log.child({ part: `miner ${m.name}` }) });
+      const rm = await startMiner(minerConfigFromArgs(args), { chain, hotkey: keys[i]!, compressor, logger: o.log.child({ part: `miner ${m.name}` }), ...(o.onCompressed ? { onCompressed: (r: CompressResult) => o.onCompressed!(m, r) } : {}) });
       closers.push({ what: `miner ${m.name}`, f: () => rm.stop() });
       say(`miner uid ${m.uid} ${m.name} (${m.algorithm} at ratio ${m.ratio}) on 127.0.0.1:${rm.axon.port}`);
     }
@@ -198,6 +204,16 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
     const stored = storedCalibration(calibrationFile, o.minFullAccuracy, path.join(run, "calibration.json"));
     say(stored ? `calibration: reusing ${calibrationFile}` : `calibration: measuring the full cache's accuracy per task kind on ${o.model} (first run only; minutes on SmolLM2) ...`);
 
+    if (o.seed !== undefined) {
+      if (!/^[0-9a-f]{64}$/i.test(o.seed)) throw new StartupError(`the localnet seed must be 64 hex digits (got ${o.seed.length} characters)`, "pass --seed as 32 bytes in hex, or leave it out for a random one", "seed");
+      // Written before the validator opens the state: it never replaces a secret once one exists.
+      const st = openValidatorState(path.join(run, "validator.db"));
+      try {
+        st.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?)").run(o.seed.toLowerCase());
+      } finally {
+        st.close();
+      }
+    }
     let periods = 0;
     const board = () => leaderboard({ chain, netuid: LOCALNET_NETUID, validatorUid, state: validator.state, miners });
     const cfg = validatorConfigFromArgs([

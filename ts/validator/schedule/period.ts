@@ -47,6 +47,12 @@ export interface PeriodOutcome {
   alreadyDone: number;
   failedToRun: number;
   closed: boolean;
+  /**
+   * Where the period's wall time went, ms: `plan` (metagraph, every miner's Metadata, contenders), `queries`
+   * (first query sent to the last one finished, idle gaps of the spread included), `close` (period scores
+   * into history). Absent for a period an earlier run had closed.
+   */
+  timings?: { plan_ms: number; queries_ms: number; close_ms: number };
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal) =>
@@ -130,6 +136,7 @@ export async function runPeriod(d: PeriodDeps, periodId: number, signal: AbortSi
     return { periodId, contenders: 0, queries: 0, alreadyDone: 0, failedToRun: 0, closed: false };
   }
   const rng = seededRng(createHmac("sha256", d.secret).update(`period:${periodId}`).digest("hex"));
+  const tPlan = performance.now();
   const mg = await d.chain.metagraph(d.netuid);
   const built = await buildContenders(d, mg, rng);
   const skipped = built.skipped;
@@ -162,6 +169,8 @@ export async function runPeriod(d: PeriodDeps, periodId: number, signal: AbortSi
   order.forEach((q, i) => (q.at = times[i]!));
   d.log.info({ periodId, contenders: plans.length, queries: order.length, alreadyDone, endsInS: Math.round((end - now()) / 1000) }, "period planned");
 
+  const tQueries = performance.now();
+  const timings = { plan_ms: tQueries - tPlan, queries_ms: 0, close_ms: 0 };
   const limiter = new Limiter(d.concurrency);
   let failedToRun = 0;
   const running: Promise<void>[] = [];
@@ -181,10 +190,13 @@ export async function runPeriod(d: PeriodDeps, periodId: number, signal: AbortSi
     );
   }
   await Promise.all(running);
-  if (signal.aborted) return { periodId, contenders: plans.length, queries: order.length, alreadyDone, failedToRun, closed: false };
+  timings.queries_ms = performance.now() - tQueries;
+  if (signal.aborted) return { periodId, contenders: plans.length, queries: order.length, alreadyDone, failedToRun, closed: false, timings };
   await sleep(end - now(), signal);
-  if (signal.aborted) return { periodId, contenders: plans.length, queries: order.length, alreadyDone, failedToRun, closed: false };
+  if (signal.aborted) return { periodId, contenders: plans.length, queries: order.length, alreadyDone, failedToRun, closed: false, timings };
+  const tClose = performance.now();
   const closed = d.state.closePeriod(periodId);
+  timings.close_ms = performance.now() - tClose;
   d.log.info({ periodId, closed, counts: d.state.resultCounts(periodId) }, "period closed");
-  return { periodId, contenders: plans.length, queries: order.length, alreadyDone, failedToRun, closed };
+  return { periodId, contenders: plans.length, queries: order.length, alreadyDone, failedToRun, closed, timings };
 }

@@ -18,6 +18,7 @@ import { DEFAULT_CHALLENGE_SCORE_CONFIG, scoreChallenge, type ChallengeScoreConf
 import type { ResultRecord, ValidatorState } from "../state/index.js";
 import { checkContainer, downloadToFile, isVerifyError, maxContainerBytes, type RefusalCode, type UrlPolicy } from "../verify/index.js";
 import { DEFAULT_ALLOWED_DTYPES } from "../verify/container.js";
+import { StageClock } from "./timings.js";
 
 export interface QueryContender {
   periodId: number;
@@ -84,6 +85,7 @@ export function challengeBounds(t: { max_context_length_in_chars: number }): { m
 export async function runQuery(d: QueryDeps, c: QueryContender, index: number, scheduledAt: number): Promise<ResultRecord> {
   const id = challengeId(c, index);
   const params = challengeParams(d, c, id);
+  const clock = new StageClock();
   const ch = await d.challenge(params);
   const kind = ch.questions[0]?.kind ?? "unknown";
   const context = ch.formattedContext;
@@ -103,17 +105,18 @@ export async function runQuery(d: QueryDeps, c: QueryContender, index: number, s
     fullAccuracy: d.fullAccuracy(kind),
     scheduledAt,
   });
-  const record = await queryMiner(d, c, id, ch, contextSha256);
+  clock.mark("challenge");
+  const record = await queryMiner(d, c, id, ch, contextSha256, clock);
   d.state.recordResult(record, (d.score ?? DEFAULT_CHALLENGE_SCORE_CONFIG).emaAlpha);
   return record;
 }
 
-async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Challenge, contextSha256: string): Promise<ResultRecord> {
+async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Challenge, contextSha256: string, clock: StageClock): Promise<ResultRecord> {
   const tier = d.tiers[c.tier]!;
   const kind = ch.questions[0]?.kind ?? "unknown";
   const started = performance.now();
   const done = (r: Omit<ResultRecord, "challengeId">, extra: { answers?: string[]; verdicts?: boolean[] } = {}): ResultRecord => {
-    const rec = { challengeId: id, ...r };
+    const rec = { challengeId: id, ...r, timings: { ...clock.timings } };
     d.onResult?.(c, rec, { kind, ...extra });
     if (rec.outcome !== "ok") d.log.info({ uid: c.uid, tier: c.tier, outcome: rec.outcome, code: rec.refusalCode, detail: rec.detail }, "challenge not scored");
     return rec;
@@ -123,6 +126,7 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
   const req = TextCompressProtocol.create({ context: minerView(ch).context, target_model: target, compressed_kv_format: "safetensors" } as Partial<TextCompressValues> as never);
   const timeoutMs = tier.timeout_s * 1000;
   const r = await d.dendrite.call({ ip: c.ip, port: c.port, hotkey: c.hotkey }, req, { timeoutS: tier.timeout_s });
+  clock.mark("miner");
   const status = r.dendrite.status_code ?? 0;
   const detail = `${status} ${r.dendrite.status_message ?? ""}`;
   if (status === 429) return done({ outcome: "rate_limited", refusalCode: "MINER_RATE_LIMITED" satisfies RefusalCode, detail, score: 0 });
@@ -134,6 +138,7 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
     const maxBytes = maxContainerBytes({ model: d.model, maxKeptTokens: tier.max_condensed_tokens, allowedDtypes: DEFAULT_ALLOWED_DTYPES });
     const dl = await downloadToFile(r.compressed_kv_url, { dispatcher: d.download.dispatcher, dir: d.download.dir, maxBytes, deadline: Date.now() + (d.downloadTimeoutMs ?? timeoutMs), policy: d.download.policy });
     file = dl.path;
+    clock.mark("download");
     const header = await checkContainer(dl.path, {
       targetModel: target,
       model: d.model,
@@ -142,8 +147,10 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
       contextSha256,
       minerHotkey: c.hotkey,
     });
+    clock.mark("verify");
     const seconds = (performance.now() - started) / 1000;
     const ev = await d.evaluate(challengeItem(ch, id, { path: dl.path }));
+    clock.mark("evaluate");
     // The container's own failure in the worker (e.g. tensors that do not load): the miner's fault.
     if (!ev.ok) return done({ outcome: "refused", refusalCode: "EVALUATE_REFUSED" satisfies RefusalCode, detail: `${ev.codeName}: ${ev.message}`, score: 0, seconds });
     const positives = ch.chunks.flatMap((x, i) => (x.inContext ? [ev.existenceCorrect[i] === true] : []));
@@ -154,6 +161,7 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
       { challengeId: id, kind, accelerate: tier.accelerate_reward_scalar, fullAccuracy: d.fullAccuracy(kind), positives, negatives, answers: ev.correct, keptTokens: kept, originalTokens: original, maxCondensedTokens: tier.max_condensed_tokens },
       d.score ?? DEFAULT_CHALLENGE_SCORE_CONFIG,
     );
+    clock.mark("score");
     return done({ outcome: "ok", accuracy: s.accuracy, score: s.score, keptTokens: kept, originalTokens: original, seconds }, { answers: ev.answers, verdicts: ev.correct });
   } catch (e) {
     if (isVerifyError(e)) return done({ outcome: "refused", refusalCode: e.code, detail: e.detail, score: 0 });

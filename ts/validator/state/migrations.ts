@@ -147,4 +147,13 @@ CREATE TABLE organic_api_keys (
 );
 `,
   },
+  {
+    version: 3,
+    name: "per-stage timings of each result",
+    sql: `
+-- Milliseconds per stage of the query (challenge, miner, download, verify, evaluate, score) as a JSON object;
+-- stages the query never reached are absent. NULL for rows written before this migration and organic results.
+ALTER TABLE results ADD COLUMN timings_json TEXT;
+`,
+  },
 ]);

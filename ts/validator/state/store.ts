@@ -80,6 +80,8 @@ export interface ResultRecord {
   keptTokens?: number | null;
   originalTokens?: number | null;
   seconds?: number | null;
+  /** Milliseconds per query stage (ts/validator/schedule/timings.ts), stored as results.timings_json. */
+  timings?: Readonly<Record<string, number | undefined>> | null;
   /** False for an outcome that counts toward the period counters but not the EMA (an unsampled organic success). */
   scored?: boolean;
 }
@@ -290,8 +292,8 @@ export class ValidatorState {
         const now = this.now();
         this.db
           .prepare(
-            `INSERT INTO results (challenge_id, period_id, hotkey, tier, outcome, refusal_code, detail, accuracy, full_accuracy, score, kept_tokens, original_tokens, seconds, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO results (challenge_id, period_id, hotkey, tier, outcome, refusal_code, detail, accuracy, full_accuracy, score, kept_tokens, original_tokens, seconds, recorded_at, timings_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             r.challengeId,
@@ -308,6 +310,7 @@ export class ValidatorState {
             r.originalTokens ?? null,
             r.seconds ?? null,
           now,
+            r.timings ? JSON.stringify(r.timings) : null,
           );
         const col = r.outcome === "ok" ? "consumed" : r.outcome === "rate_limited" ? "n429" : "n5xx";
         this.db.prepare(`UPDATE contenders SET total = total + 1, ${col} = ${col} + 1 WHERE period_id = ? AND hotkey = ? AND tier = ?`).run(c.period_id, c.hotkey, c.tier);
@@ -335,6 +338,16 @@ export class ValidatorState {
     const out: Record<ResultOutcome, number> = { ok: 0, refused: 0, rate_limited: 0, failed: 0 };
     for (const r of rows) out[r.outcome] = r.n;
     return out;
+  }
+
+  /** Per-stage timings of recorded results (newest first), optionally of one period: what the localnet benchmark sums. */
+  resultTimings(periodId?: number): Array<{ hotkey: string; tier: string; outcome: ResultOutcome; timings: Record<string, number> }> {
+    const rows = (
+      periodId === undefined
+        ? this.db.prepare("SELECT hotkey, tier, outcome, timings_json FROM results WHERE timings_json IS NOT NULL ORDER BY recorded_at DESC").all()
+        : this.db.prepare("SELECT hotkey, tier, outcome, timings_json FROM results WHERE timings_json IS NOT NULL AND period_id = ? ORDER BY recorded_at DESC").all(periodId)
+    ) as { hotkey: string; tier: string; outcome: ResultOutcome; timings_json: string }[];
+    return rows.map((r) => ({ hotkey: r.hotkey, tier: r.tier, outcome: r.outcome, timings: JSON.parse(r.timings_json) as Record<string, number> }));
   }
 
   /** Refusals per code for one contender (what logs and the operator see per miner). */
