@@ -8,6 +8,7 @@ export const NEURON_WORKER_OPTIONS: readonly OptionSpec[] = [
   { key: "workers", type: "number", describe: "number of local workers" },
   { key: "device", type: "string", describe: "worker device (cpu, cuda, cuda:1)" },
   { key: "threads", type: "number", describe: "torch threads per worker on CPU (default: the worker pool's share of the cores)" },
+  { key: "worker_endpoint", type: "string", describe: "also bind tcp://HOST:PORT for remote workers (python -m condense_worker --connect ...); the key comes from CONDENSE_WORKER_KEY" },
 ];
 
 /** Spread into a neuron's config schema: top-level `model`, `workers`, `device`, `threads`. */
@@ -16,6 +17,7 @@ export const NeuronWorkerShape = {
   workers: z.number().int().min(1).max(64).default(1),
   device: z.string().regex(/^(cpu|cuda(:\d+)?|mps)$/, "cpu, cuda, cuda:N or mps").default("cpu"),
   threads: z.number().int().min(1).max(1024).optional(),
+  worker_endpoint: z.string().regex(/^tcp:\/\/[^\s/]+:\d+$/, "tcp://HOST:PORT, e.g. tcp://10.0.0.5:5555").optional(),
 };
 
 export interface NeuronWorkerConfig {
@@ -23,4 +25,6 @@ export interface NeuronWorkerConfig {
   workers: number;
   device: string;
   threads?: number | undefined;
+  /** tcp:// endpoint remote workers connect to (the pool key from CONDENSE_WORKER_KEY). */
+  worker_endpoint?: string | undefined;
 }

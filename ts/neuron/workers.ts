@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { WorkerStartError } from "../workers/errors.js";
-import { WorkerPool, type PoolOptions, type WorkerInfo } from "../workers/index.js";
+import { WORKER_KEY_ENV, WorkerPool, type PoolOptions, type WorkerInfo } from "../workers/index.js";
 import { StartupError } from "./errors.js";
 import type { NeuronWorkerConfig } from "./options.js";
 
@@ -13,10 +13,11 @@ export type NeuronPool = Pick<WorkerPool, "request" | "close"> & { workers(): Re
 export type StartPool = (opts: PoolOptions) => Promise<NeuronPool>;
 
 /** Pool options for `model` from the shared worker options; `threads` is the pool's (unset: its share of the cores). */
-export function poolOptionsFor(cfg: NeuronWorkerConfig, model: string): Pick<PoolOptions, "workers" | "threads"> {
+export function poolOptionsFor(cfg: NeuronWorkerConfig, model: string): Pick<PoolOptions, "workers" | "threads" | "tcpEndpoint"> {
   return {
     workers: [{ model, device: cfg.device, count: cfg.workers }],
     ...(cfg.threads !== undefined ? { threads: cfg.threads } : {}),
+    ...(cfg.worker_endpoint !== undefined ? { tcpEndpoint: cfg.worker_endpoint } : {}),
   };
 }
 
@@ -25,7 +26,9 @@ export async function startWorkers(
   model: string,
   opts: { log: Logger; registry: Registry; startPool?: StartPool },
 ): Promise<NeuronPool> {
-  opts.log.info({ model, workers: cfg.workers, device: cfg.device, threads: cfg.threads ?? "the pool's share of the cores" }, "starting workers");
+  opts.log.info({ model, workers: cfg.workers, device: cfg.device, threads: cfg.threads ?? "the pool's share of the cores", ...(cfg.worker_endpoint ? { remote: cfg.worker_endpoint } : {}) }, "starting workers");
+  if (cfg.worker_endpoint && !process.env[WORKER_KEY_ENV])
+    throw new StartupError(`--worker_endpoint ${cfg.worker_endpoint} needs the key remote workers present`, `set ${WORKER_KEY_ENV} (16+ characters; an EnvironmentFile, never a flag) to the key given to the workers' --key-file`, "worker_endpoint");
   try {
     return await (opts.startPool ?? ((o) => WorkerPool.start(o)))({ ...poolOptionsFor(cfg, model), logger: opts.log.child({ part: "pool" }), registry: opts.registry });
   } catch (e) {
