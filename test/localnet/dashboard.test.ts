@@ -276,7 +276,7 @@ describe.skipIf(!haveChromium && !IN_CI)("dashboard in Chromium", () => {
     // Nothing hostile became markup or ran: no <img> anywhere, the page's one script only, no flag set.
     expect(await page.locator("img").count()).toBe(0);
     expect(await page.locator("script").count()).toBe(1);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
     expect(await page.locator("body").innerText()).toContain(HOSTILE_NAME);
     expect(problems).toEqual([]);
     // Nothing fetched but the dashboard itself.

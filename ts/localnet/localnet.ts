@@ -22,6 +22,7 @@ import type { WeightsOutcome } from "../validator/weights/index.js";
 import { Keypair } from "../wallet/keypair.js";
 import { WorkerPool, WorkerStartError } from "../workers/index.js";
 import { StartupError } from "../neuron/errors.js";
+import { startDashboard, type RunningDashboard } from "./dashboard/index.js";
 import { leaderboard, type BoardRow } from "./leaderboard.js";
 import { ReplayCompressor } from "./replay.js";
 
@@ -70,6 +71,8 @@ export interface LocalnetOptions {
   seed?: string;
   /** Every container a miner served, with its phase timings (the localnet benchmark). */
   onCompressed?: (miner: LocalMinerPlan, r: CompressResult) => void;
+  /** The dashboard on 127.0.0.1 (docs/localnet.md); port 0 (default) is an ephemeral one; false: none. */
+  dashboard?: false | { port?: number };
 }
 
 export interface LocalnetMiner extends LocalMinerPlan {
@@ -84,6 +87,8 @@ export interface Localnet {
   validator: RunningValidator;
   pool: WorkerPool;
   calibrationFile: string;
+  /** The dashboard's address (http://127.0.0.1:PORT/), null when it is off. */
+  dashboardUrl: string | null;
   /** Periods closed so far. */
   periods(): number;
   board(): BoardRow[];
@@ -214,6 +219,21 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
         st.close();
       }
     }
+    let dashboard: RunningDashboard | null = null;
+    if (o.dashboard !== false) {
+      // It reads the validator's database read-only, so the database is made (migrated) first: the page is up
+      // while the validator calibrates.
+      const dbFile = path.join(run, "validator.db");
+      openValidatorState(dbFile).close();
+      const port = o.dashboard?.port ?? 0;
+      const note = `${o.model}${o.model.startsWith("tiny:") ? ": RANDOM WEIGHTS, every score and weight here is MEANINGLESS" : ""}`;
+      const d = await startDashboard({ statePath: dbFile, chain, netuid: LOCALNET_NETUID, validatorUid, miners, port, note }).catch((e: unknown) => {
+        throw new StartupError(`the dashboard cannot listen on 127.0.0.1:${port}: ${(e as Error).message}`, "pick another --dashboard_port (0: any free one) or turn it off with --no-dashboard", "dashboard_port", { cause: e });
+      });
+      dashboard = d;
+      closers.push({ what: "dashboard", f: () => d.close() });
+      say(`dashboard: ${d.url}`);
+    }
     let periods = 0;
     const board = () => leaderboard({ chain, netuid: LOCALNET_NETUID, validatorUid, state: validator.state, miners });
     const cfg = validatorConfigFromArgs([
@@ -271,6 +291,7 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
       validator,
       pool: p,
       calibrationFile,
+      dashboardUrl: dashboard?.url ?? null,
       periods: () => periods,
       board,
       weights: () => {

@@ -20,6 +20,8 @@ interface LocalnetArgs {
   queries: number;
   questions: number;
   python?: string;
+  dashboard: boolean;
+  dashboard_port: number;
   [k: string]: unknown;
 }
 
@@ -63,9 +65,12 @@ export const command: CommandModule<object, LocalnetArgs> = {
       .option("logging.level", { type: "string", default: "warn", choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"], describe: "log level of the neurons (to stderr)" })
       .option("logging", { hidden: true })
       .option("python", { type: "string", describe: "Python interpreter with condense_worker installed (default .venv/bin/python)" })
+      .option("dashboard", { type: "boolean", default: true, describe: "serve the dashboard on 127.0.0.1 (--no-dashboard: none)" })
+      .option("dashboard_port", { type: "number", default: 0, describe: "the dashboard's port on 127.0.0.1 (0: a free one, printed at start)" })
       .check((a) => {
         const r = a as Record<string, unknown>;
         for (const k of ["workers", "threads", "queries", "questions"]) positiveInt(r, k);
+        if (!(Number.isInteger(a.dashboard_port) && a.dashboard_port >= 0 && a.dashboard_port <= 65535)) throw new Error(`--dashboard_port must be an integer in 0..65535 (got ${a.dashboard_port})`);
         if (!(a.period_s >= 10)) throw new Error(`--period_s must be at least 10 seconds (got ${a.period_s})`);
         if (a.duration !== undefined && !(a.duration > 0)) throw new Error(`--duration must be a positive number of seconds (got ${a.duration})`);
         const m = dotted(r, "validator.min_full_accuracy");
@@ -172,6 +177,7 @@ export const command: CommandModule<object, LocalnetArgs> = {
         python,
         log,
         say: out,
+        dashboard: a.dashboard ? { port: a.dashboard_port } : false,
         onPeriod: (board, p, w) => {
           const status = w ? (w.status === "submitted" ? "weights set on chain" : `weights ${w.status}${"reason" in w ? ` (${String(w.reason)})` : ""}`) : "no weights";
           out("");
@@ -185,7 +191,7 @@ export const command: CommandModule<object, LocalnetArgs> = {
       }
       throw e;
     }
-    out(`ready after ${elapsed()}: validator uid ${ln.validatorUid}; the first leaderboard comes when the current period ends (periods are aligned to multiples of ${a.period_s} s). Ctrl-C stops everything.`);
+    out(`ready after ${elapsed()}: validator uid ${ln.validatorUid}${ln.dashboardUrl ? `, dashboard ${ln.dashboardUrl}` : ""}; the first leaderboard comes when the current period ends (periods are aligned to multiples of ${a.period_s} s). Ctrl-C stops everything.`);
     if (a.duration !== undefined) {
       const left = Math.max(0, a.duration * 1000 - (Date.now() - t0));
       setTimeout(() => void finish(`--duration ${a.duration} s reached`, 0), left);
