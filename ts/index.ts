@@ -21,7 +21,9 @@ export * from "./wallet/index.js";
 
 // The chain (subtensor and the in-memory DevChain), object storage, the Python worker pool.
 export * from "./chain/index.js";
-export * from "./storage/index.js";
+// (not startS3Server: a test helper that runs the checkout's scripts/s3-server.sh, absent from the package)
+export { S3Store, HttpStore, StorageError, classifyStorageError, checkKey, startSweeper, STORAGE_OPTIONS, StorageConfigSchema, openStore, withAwsCredentialFallback } from "./storage/index.js";
+export type { ObjectStore, ObjectInfo, PutSource, PutOptions, PutResult, UrlOptions, StorageErrorCode, S3StoreOptions, HttpStoreOptions, SweeperOptions, StorageConfig } from "./storage/index.js";
 export * from "./workers/index.js";
 
 // The KV container: read and check a header, sign, verify the data hash.
