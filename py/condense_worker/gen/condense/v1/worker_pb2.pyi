@@ -47,6 +47,7 @@ class AnswerCheck(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ANSWER_CHECK_UNSPECIFIED: _ClassVar[AnswerCheck]
     ANSWER_CHECK_PROCEDURAL: _ClassVar[AnswerCheck]
     ANSWER_CHECK_EXACT: _ClassVar[AnswerCheck]
+    ANSWER_CHECK_JUDGE: _ClassVar[AnswerCheck]
 PROTOCOL_VERSION_UNSPECIFIED: ProtocolVersion
 PROTOCOL_VERSION_CURRENT: ProtocolVersion
 DTYPE_UNSPECIFIED: DType
@@ -76,6 +77,7 @@ ERROR_CODE_NO_WORKER: ErrorCode
 ANSWER_CHECK_UNSPECIFIED: AnswerCheck
 ANSWER_CHECK_PROCEDURAL: AnswerCheck
 ANSWER_CHECK_EXACT: AnswerCheck
+ANSWER_CHECK_JUDGE: AnswerCheck
 
 class Tensor(_message.Message):
     __slots__ = ("name", "dtype", "shape", "frame", "file")
@@ -342,7 +344,7 @@ class CancelRequest(_message.Message):
     def __init__(self, target_request_id: _Optional[str] = ...) -> None: ...
 
 class ChallengeRequest(_message.Message):
-    __slots__ = ("seed", "min_chars", "max_chars", "kinds", "num_questions", "target_model", "salt", "num_positive_chunks", "num_negative_chunks")
+    __slots__ = ("seed", "min_chars", "max_chars", "kinds", "num_questions", "target_model", "salt", "num_positive_chunks", "num_negative_chunks", "corpus_dir", "generator")
     SEED_FIELD_NUMBER: _ClassVar[int]
     MIN_CHARS_FIELD_NUMBER: _ClassVar[int]
     MAX_CHARS_FIELD_NUMBER: _ClassVar[int]
@@ -352,6 +354,8 @@ class ChallengeRequest(_message.Message):
     SALT_FIELD_NUMBER: _ClassVar[int]
     NUM_POSITIVE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     NUM_NEGATIVE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    CORPUS_DIR_FIELD_NUMBER: _ClassVar[int]
+    GENERATOR_FIELD_NUMBER: _ClassVar[int]
     seed: int
     min_chars: int
     max_chars: int
@@ -361,7 +365,9 @@ class ChallengeRequest(_message.Message):
     salt: str
     num_positive_chunks: int
     num_negative_chunks: int
-    def __init__(self, seed: _Optional[int] = ..., min_chars: _Optional[int] = ..., max_chars: _Optional[int] = ..., kinds: _Optional[_Iterable[str]] = ..., num_questions: _Optional[int] = ..., target_model: _Optional[str] = ..., salt: _Optional[str] = ..., num_positive_chunks: _Optional[int] = ..., num_negative_chunks: _Optional[int] = ...) -> None: ...
+    corpus_dir: str
+    generator: str
+    def __init__(self, seed: _Optional[int] = ..., min_chars: _Optional[int] = ..., max_chars: _Optional[int] = ..., kinds: _Optional[_Iterable[str]] = ..., num_questions: _Optional[int] = ..., target_model: _Optional[str] = ..., salt: _Optional[str] = ..., num_positive_chunks: _Optional[int] = ..., num_negative_chunks: _Optional[int] = ..., corpus_dir: _Optional[str] = ..., generator: _Optional[str] = ...) -> None: ...
 
 class FromWorker(_message.Message):
     __slots__ = ("protocol_version", "request_id", "tensors", "hello", "heartbeat", "dead", "error", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train_progress", "shutdown", "echo", "challenge")
