@@ -7,7 +7,7 @@
 // - The page in Debian's chromium driven by playwright-core (never a downloaded browser): the tables, the
 //   weights chart (a point per miner per period, at the chain's shares), refusals with their reasons, the
 //   hostile strings escaped; a screenshot is saved to test-results/dashboard.png.
-//   Without /usr/bin/chromium the browser test skips loudly, unless CI is set: then it fails.
+//   Without /usr/bin/chromium (or $CONDENSE_CHROMIUM) the browser test skips loudly, unless CI is set: then it fails.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -26,7 +26,8 @@ import { setPeriodWeights } from "../../ts/validator/weights/index.js";
 import { Keypair } from "../../ts/wallet/keypair.js";
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-const CHROMIUM = "/usr/bin/chromium";
+// Debian's chromium (scripts/setup.d/40-chromium.sh); CONDENSE_CHROMIUM names another installed one.
+const CHROMIUM = process.env.CONDENSE_CHROMIUM || "/usr/bin/chromium";
 const IN_CI = !!process.env.CI && !["0", "false"].includes(process.env.CI.toLowerCase());
 const NETUID = 3;
 const TIER = "research";
@@ -41,6 +42,7 @@ interface World {
   validatorUid: number;
   miners: Array<{ uid: number; hotkey: string; name: string; algorithm: string }>;
   dashboard: RunningDashboard;
+  file: string;
   /** The validator's weight row on chain right after each period's weights, as shares. */
   chainShares: Array<Map<number, number>>;
 }
@@ -111,7 +113,7 @@ async function world(): Promise<World> {
     chainShares.push(sharesOnChain(chain, validatorUid));
   }
   const dashboard = await startDashboard({ statePath: file, chain, netuid: NETUID, validatorUid, miners });
-  return { dir, chain, state, validatorUid, miners, dashboard, chainShares };
+  return { dir, chain, state, validatorUid, miners, dashboard, chainShares, file };
 }
 
 let w: World;
@@ -186,6 +188,11 @@ describe("dashboard HTTP surface", () => {
     expect(await canConnect("127.0.0.1", w.dashboard.port)).toBe(true);
     const others = ["127.0.0.2", ...Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).filter((a) => a.family === "IPv4" && !a.internal).map((a) => a.address))];
     for (const host of others) expect(await canConnect(host, w.dashboard.port), host).toBe(false);
+  });
+
+  it("fails to start on a port in use, and leaves nothing open", async () => {
+    await expect(startDashboard({ statePath: w.file, chain: w.chain, netuid: NETUID, validatorUid: w.validatorUid, miners: w.miners, port: w.dashboard.port })).rejects.toThrow(/EADDRINUSE/);
+    await expect(startDashboard({ statePath: w.file, chain: w.chain, netuid: NETUID, validatorUid: w.validatorUid, miners: w.miners, port: 70_000 })).rejects.toThrow(/0\.\.65535/);
   });
 });
 
