@@ -53,3 +53,30 @@ export async function promptPassword(question: string): Promise<string> {
     asked = true;
   });
 }
+
+/** The variable `condense wallet` reads a new coldkey's password from (never argv: it would show in `ps`). */
+export const WALLET_PASSWORD_ENV = "CONDENSE_WALLET_PASSWORD";
+
+/** A password kept in a file: the first line (a trailing newline is not part of it). */
+export async function readPasswordFile(file: string): Promise<string> {
+  const { readFile, stat } = await import("node:fs/promises");
+  let text: string;
+  try {
+    if ((await stat(file)).size > 64 * 1024) throw new PasswordUnavailableError(`password file ${file} is larger than 64 KiB; it should hold one line`);
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if (e instanceof PasswordUnavailableError) throw e;
+    throw new PasswordUnavailableError(`cannot read password file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const pw = text.split(/\r?\n/)[0]!;
+  if (!pw) throw new PasswordUnavailableError(`password file ${file} is empty; put the password on its first line`);
+  return pw;
+}
+
+/** Asks twice on the terminal (hidden); refuses a mismatch or an empty password. */
+export async function promptNewPassword(what: string): Promise<string> {
+  const pw = await promptPassword(`New password for ${what}`);
+  if (!pw) throw new PasswordUnavailableError("an empty password was entered; type one, or pass --no-password for an unencrypted key");
+  if ((await promptPassword("Repeat the password")) !== pw) throw new PasswordUnavailableError("the two passwords differ; run the command again");
+  return pw;
+}

@@ -90,6 +90,9 @@ export class Wallet {
   async create(opts: { coldkey?: boolean; hotkey?: boolean; coldkeyPassword?: string; overwrite?: boolean; words?: 12 | 15 | 18 | 21 | 24 } = {}): Promise<{ coldkey?: Keypair; hotkey?: Keypair; coldkeyMnemonic?: string; hotkeyMnemonic?: string }> {
     const out: { coldkey?: Keypair; hotkey?: Keypair; coldkeyMnemonic?: string; hotkeyMnemonic?: string } = {};
     await cryptoReady();
+    // All-or-nothing: an existing hotkey must not leave a freshly written coldkey behind.
+    const files = [...((opts.coldkey ?? true) ? [this.coldkeyFile, this.coldkeypubFile] : []), ...((opts.hotkey ?? true) ? [this.hotkeyFile, this.hotkeypubFile] : [])];
+    if (!opts.overwrite) await refuseExisting(files);
     if (opts.coldkey ?? true) {
       const phrase = mnemonicGenerate(opts.words ?? 12);
       const kp = Keypair.fromMnemonic(phrase);
@@ -111,11 +114,47 @@ export class Wallet {
     return out;
   }
 
+  /**
+   * Rebuilds the coldkey (coldkey + coldkeypub.txt) or the hotkey (hotkey + pub file) from its BIP39 mnemonic, as
+   * btcli's `wallet regen_coldkey` / `regen_hotkey` do. The coldkey is `$NACL` encrypted when a password is given.
+   */
+  async regenerate(which: "coldkey" | "hotkey", mnemonic: string, opts: { password?: string; overwrite?: boolean } = {}): Promise<Keypair> {
+    await cryptoReady();
+    const phrase = mnemonic.trim().split(/\s+/).join(" ");
+    const kp = Keypair.fromMnemonic(phrase);
+    const [secretFile, pubFile] = which === "coldkey" ? [this.coldkeyFile, this.coldkeypubFile] : [this.hotkeyFile, this.hotkeypubFile];
+    if (!opts.overwrite) await refuseExisting([secretFile, pubFile]);
+    const json = Buffer.from(keyfileJson(kp, { phrase, seed: mnemonicToMiniSecret(phrase) }));
+    const body = opts.password ? await encryptNacl(json, opts.password) : json;
+    await writeSecretFile(secretFile, body, opts.overwrite);
+    await writeSecretFile(pubFile, Buffer.from(publicKeyfileJson(kp)), opts.overwrite);
+    return kp;
+  }
+
+  /** Writes coldkeypub.txt alone (a machine that only needs the coldkey's address), as btcli's `regen_coldkeypub`. */
+  async writeColdkeypub(kp: Keypair, opts: { overwrite?: boolean } = {}): Promise<void> {
+    await writeSecretFile(this.coldkeypubFile, Buffer.from(publicKeyfileJson(kp)), opts.overwrite);
+  }
+
   /** Writes an existing keypair as this wallet's hotkey (e.g. `//Alice` on a localnet). */
   async writeHotkey(kp: Keypair, opts: { overwrite?: boolean } = {}): Promise<void> {
     await writeSecretFile(this.hotkeyFile, Buffer.from(keyfileJson(kp)), opts.overwrite);
     await writeSecretFile(this.hotkeypubFile, Buffer.from(publicKeyfileJson(kp)), opts.overwrite);
   }
+}
+
+/** Throws WalletError naming every file that already exists (the caller passes --overwrite to replace them). */
+async function refuseExisting(files: readonly string[]): Promise<void> {
+  const present: string[] = [];
+  for (const f of files) {
+    try {
+      await stat(f);
+      present.push(f);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  if (present.length) throw new WalletError(`refusing to overwrite an existing key`, present.join(", "));
 }
 
 async function writeSecretFile(file: string, data: Uint8Array, overwrite = false): Promise<void> {
