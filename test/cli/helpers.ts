@@ -2,7 +2,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { execa, type Result } from "execa";
+import { execa } from "execa";
+
+export interface Run {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
 
 export const root = path.resolve(import.meta.dirname, "../..");
 const bin = path.join(root, "bin/condense.js");
@@ -13,7 +19,7 @@ const PEER = path.join(root, "test/cli/py/sdk_wallet.py");
 const CLEARED = ["CONDENSE_CONFIG", "CONDENSE_WALLET_PASSWORD", "CONDENSE_WALLET_NAME", "CONDENSE_WALLET_HOTKEY", "CONDENSE_WALLET_PATH", "CONDENSE_NETUID", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
 
 /** `condense args...` as a process; never rejects for a non-zero exit. stdin gets `input` (then EOF), or nothing. */
-export function condense(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
+export function condense(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CLEARED.includes(k) && !k.startsWith("BT_PW_")) env[k] = v;
   return execa(process.execPath, [bin, ...args], {
@@ -23,7 +29,7 @@ export function condense(args: string[], opts: { env?: Record<string, string>; i
     env: { ...env, ...opts.env },
     extendEnv: false,
     input: opts.input ?? "",
-  }) as unknown as Promise<Result>;
+  }).then((r) => ({ exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) }));
 }
 
 /** The official SDK peer (test/cli/py/sdk_wallet.py); its last stdout line is JSON. */

@@ -2,9 +2,10 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import type { CommandModule } from "yargs";
+import { EXIT, isUsageError } from "./errors.js";
 
 // Listed explicitly (not discovered) so a missing module is a load error, not a silently absent command.
-const commandModules = ["demo", "localnet", "miner", "train", "validator"] as const;
+const commandModules = ["config", "demo", "eval", "localnet", "miner", "train", "validator", "wallet"] as const;
 
 async function loadCommands(): Promise<CommandModule[]> {
   const out: CommandModule[] = [];
@@ -15,18 +16,32 @@ async function loadCommands(): Promise<CommandModule[]> {
   return out;
 }
 
+const EPILOGUE = `Exit codes: 0 done; 1 a runtime failure (worker, chain, storage, I/O); 2 the invocation must change (bad flag,
+config value or input, a start-up refusal): the message says what to fix. \`condense train\` adds 3 (its worker did not
+start) and 130 (interrupted). Every command takes --help. Docs: docs/cli.md.`;
+
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   let cli = yargs(argv)
     .scriptName("condense")
+    .usage("$0 <command> [options]\n\nThe Neural Condense subnet: miner, validator, a local subnet, training and wallets.")
     .strict()
     .demandCommand(1, "name a command (see --help)")
     .recommendCommands()
     .help()
+    .alias("help", "h")
+    .version()
+    .wrap(Math.min(120, process.stdout.columns || 120))
+    .example("$0 localnet --duration 600", "a whole subnet on this machine for 10 minutes")
+    .example("$0 wallet create --wallet.name miner", "a btcli-compatible coldkey and hotkey")
+    .example("$0 config print miner --axon.port 8095", "the miner's effective config and where each value came from")
+    .epilogue(EPILOGUE)
     .fail((msg, err, y) => {
-      if (err) throw err;
+      // yargs passes a message for usage errors (unknown flag, failed check, missing argument) and only an error
+      // for a failure inside a command's handler: that one goes to the catch below.
+      if (msg === null || msg === undefined) throw err;
       y.showHelp();
       process.stderr.write(`\nerror: ${msg}\n`);
-      process.exit(2);
+      process.exit(EXIT.usage);
     });
   for (const c of await loadCommands()) cli = cli.command(c);
   await cli.parseAsync();
@@ -35,5 +50,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
 await main().catch((err: unknown) => {
   const e = err as Error;
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
-  process.exit(1);
+  if (isUsageError(err)) process.exit(EXIT.usage);
+  if (process.env["CONDENSE_DEBUG"] && e?.stack) process.stderr.write(`${e.stack}\n`);
+  process.exit(EXIT.failure);
 });

@@ -34,6 +34,8 @@ export interface ResolveOptions<S extends z.ZodType> {
   envPrefix?: string;
   /** JSON config file; `argv.config` is used when absent. */
   configFile?: string;
+  /** Filled with where each set key came from ("flag --k", "env NAME", "config file F"); absent keys are defaults. */
+  sources?: Map<string, string>;
 }
 
 function getPath(obj: unknown, key: string): unknown {
@@ -142,6 +144,7 @@ export function resolveConfig<S extends z.ZodType>(opts: ResolveOptions<S>): z.o
     }
   }
 
+  if (opts.sources) for (const [k, v] of origin) opts.sources.set(k, v);
   const r = opts.schema.safeParse(merged);
   if (!r.success) {
     throw new ConfigError(
