@@ -47,6 +47,7 @@ export const command: CommandModule<object, DemoArgs> = {
       .option("python", { type: "string", describe: "Python interpreter with condense_worker installed (default .venv/bin/python)" })
       .option("threads", { type: "number", describe: "torch threads for the worker on CPU (default: every core)" })
       .option("log-level", { type: "string", default: "warn", choices: ["debug", "info", "warn", "error", "silent"] })
+      .example("condense demo --model tiny:llama --threads 1", "the round trip on a tiny random model (seconds)")
       .check((a) => {
         if (!Number.isInteger(a["max-new-tokens"]) || a["max-new-tokens"] < 1) throw new Error("--max-new-tokens must be a positive integer");
         if (!Number.isInteger(a["filler-sentences"]) || a["filler-sentences"] < 1) throw new Error("--filler-sentences must be a positive integer");

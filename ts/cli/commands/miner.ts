@@ -9,7 +9,10 @@ import { withAwsCredentialFallback } from "../../storage/config.js";
 export const command: CommandModule = {
   command: "miner",
   describe: "run a miner: compress contexts into signed KV containers for validators",
-  builder: (y) => addOptions(y, MINER_OPTIONS),
+  builder: (y) =>
+    addOptions(y, MINER_OPTIONS)
+      .example("condense miner --wallet.name miner --axon.external_ip 203.0.113.5 --miner.tiers research", "serve the research tier on finney")
+      .example("condense miner --config miner.json", "flags from a JSON file (see: condense config print miner --config miner.json)"),
   handler: async (argv) => {
     let cfg;
     try {

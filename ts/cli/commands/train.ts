@@ -8,10 +8,12 @@ export const command: CommandModule = {
   command: "train",
   describe: "train a soft-token condenser (LoRA condenser LM + projection into a frozen decoder)",
   builder: (y) =>
-    addOptions(y, TRAIN_OPTIONS).option("threads", {
-      type: "number",
-      describe: "torch threads for the training worker on CPU (default: every core)",
-    }),
+    addOptions(y, TRAIN_OPTIONS)
+      .option("threads", {
+        type: "number",
+        describe: "torch threads for the training worker on CPU (default: every core)",
+      })
+      .example("condense train --procedural_only --condenser_model tiny:llama --decoder_model tiny:llama --max_steps 20 --output out/", "a quick run on procedural tasks"),
   handler: async (argv) => {
     let cfg;
     try {
