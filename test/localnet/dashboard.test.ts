@@ -43,6 +43,8 @@ interface World {
   miners: Array<{ uid: number; hotkey: string; name: string; algorithm: string }>;
   dashboard: RunningDashboard;
   file: string;
+  /** Writes one more period (the accuracy plan's index pi) and sets its weights. */
+  addPeriod: (period: number, pi: number) => Promise<void>;
   /** The validator's weight row on chain right after each period's weights, as shares. */
   chainShares: Array<Map<number, number>>;
 }
@@ -81,7 +83,8 @@ async function world(): Promise<World> {
   const deps = { state, chain, signer: v.toKeyringPair(), hotkey: v.address, netuid: NETUID, tiers: { [TIER]: { incentive_percentage: 1 } }, weights: { ...DEFAULT_WEIGHTS_CONFIG, topFraction: 1 }, log: pino({ level: "silent" }) };
   const chainShares: Array<Map<number, number>> = [];
   const t0 = Date.UTC(2025, 0, 1);
-  for (const [pi, period] of PERIODS.entries()) {
+  /** One period as the validator runs it: plan, challenges logged then answered or refused, close, weights. */
+  const addPeriod = async (period: number, pi: number) => {
     const start = t0 + pi * 60_000;
     state.openPeriod(period, start, start + 60_000);
     state.upsertContenders(period, miners.map((m) => ({ hotkey: m.hotkey, tier: TIER, uid: m.uid, declaredCapacity: 32, budget: 24, capacity: 24, testShare: 0.1, planned: 2 })));
@@ -111,9 +114,10 @@ async function world(): Promise<World> {
     const w = await setPeriodWeights(deps, period);
     if (w.status !== "submitted") throw new Error(`weights for period ${period} were not submitted: ${JSON.stringify(w)}`);
     chainShares.push(sharesOnChain(chain, validatorUid));
-  }
+  };
+  for (const [pi, period] of PERIODS.entries()) await addPeriod(period, pi);
   const dashboard = await startDashboard({ statePath: file, chain, netuid: NETUID, validatorUid, miners });
-  return { dir, chain, state, validatorUid, miners, dashboard, chainShares, file };
+  return { dir, chain, state, validatorUid, miners, dashboard, chainShares, file, addPeriod };
 }
 
 let w: World;
@@ -294,6 +298,13 @@ describe.skipIf(!haveChromium && !IN_CI)("dashboard in Chromium", () => {
     rmSync(shot, { force: true });
     await page.screenshot({ path: shot, fullPage: true });
     expect(statSync(shot).size).toBeGreaterThan(10_000);
+
+    // The page follows the database as the validator writes on: one more period appears without a reload.
+    const next = PERIODS.at(-1)! + 1;
+    await w.addPeriod(next, 2);
+    await expect.poll(() => page.locator("#chart svg circle.point").count(), { timeout: 20_000 }).toBe((PERIODS.length + 1) * w.miners.length);
+    expect(await page.locator(`#chart svg circle.point[data-period="${next}"]`).count()).toBe(w.miners.length);
+    expect(await page.locator("#status").textContent()).toContain(`latest period ${next}`);
     await page.close();
   });
 });

@@ -133,6 +133,11 @@ function shares(uids: unknown, weights: unknown): Array<[number, number]> {
 }
 
 export function dashboardSnapshot(src: DashboardSource, limits: DashboardLimits = DEFAULT_DASHBOARD_LIMITS, now: () => number = Date.now): DashboardSnapshot {
+  // One read transaction: every section from the same moment of the database while the validator writes on.
+  return src.state.db.transaction(() => readSnapshot(src, limits, now))();
+}
+
+function readSnapshot(src: DashboardSource, limits: DashboardLimits, now: () => number): DashboardSnapshot {
   const db = src.state.db;
   const name = new Map(src.miners.map((m) => [m.hotkey, m.name]));
   const nameOf = (hotkey: string, uid: number) => name.get(hotkey) ?? `uid ${uid}`;
