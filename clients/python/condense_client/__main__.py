@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if err.code == "BAD_ARGUMENT" else 3
     if a.json:
         print(json.dumps({
-            "answers": answers, "format": c.format, "kept_tokens": c.kept_tokens, "original_tokens": c.original_tokens,
+            "answers": answers, "prompts": [c.prompt(q) for q in a.question], "format": c.format, "kept_tokens": c.kept_tokens, "original_tokens": c.original_tokens,
             "next_position": c.next_position, "bytes": c.bytes, "target_model": c.target_model,
             "miner_hotkey": c.miner_hotkey, "context_sha256": c.context_sha256,
             "signature_verified": c.signature_verified, "algorithm": c.meta.algorithm if c.meta else None,

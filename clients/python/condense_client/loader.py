@@ -27,7 +27,7 @@ from condense_worker.models import LoadedModel, load_model, model_shape
 from condense_worker.tasks.chat import chat_format
 
 from .errors import ClientError
-from .fetch import FetchPolicy, download, private_dir
+from .fetch import FetchPolicy, check_url, download, private_dir
 from .signature import verify_signature as _verify_signature
 
 DEFAULT_MAX_BYTES = 1 << 30  # the subnet's container cap (and the reader's default)
@@ -164,6 +164,14 @@ def load_container(source, model, *, expected_context: str | None = None,
     when a context or hotkey is expected; its positions continue from `original_tokens` (default: its length).
     Every refusal is a ClientError with a stable `code`.
     """
+    text = os.fspath(source) if isinstance(source, os.PathLike) else source
+    if not isinstance(text, str) or not text:
+        raise ClientError("BAD_ARGUMENT", f"source must be a URL or a path, got {source!r}")
+    policy = None
+    if "://" in text:  # the URL is refused before a model is loaded or anything is dialled
+        policy = fetch_policy or FetchPolicy(allow_private=allow_private, allow_addresses=tuple(allow_addresses),
+                                             max_redirects=max_redirects, timeout_s=timeout)
+        check_url(text, policy)
     loaded = _resolve_model(model, device, dtype)
     shape = container_shape(loaded)
     try:
@@ -182,15 +190,10 @@ def load_container(source, model, *, expected_context: str | None = None,
     expect = Expectations(target_model=target_model, context_sha256=expected_context_sha256,
                           miner_hotkey=expected_hotkey)
 
-    text = os.fspath(source) if isinstance(source, os.PathLike) else source
-    if not isinstance(text, str) or not text:
-        raise ClientError("BAD_ARGUMENT", f"source must be a URL or a path, got {source!r}")
     tmp_dir = None
     url = None
     try:
-        if "://" in text:
-            policy = fetch_policy or FetchPolicy(allow_private=allow_private, allow_addresses=tuple(allow_addresses),
-                                                 max_redirects=max_redirects, timeout_s=timeout)
+        if policy is not None:
             tmp_dir = private_dir()
             got = download(text, cap, policy, tmp_dir)
             path, url = got.path, got.url
