@@ -3,7 +3,7 @@
 // examples/quickstart.mjs importing from "condense", the installed bin runs the built CLI, and tsc types a
 // consumer against the emitted declarations.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -120,6 +120,22 @@ describe("the packed SDK", () => {
     const bin = await run(process.execPath, [path.join(project, "node_modules/.bin/condense"), "--help"], { cwd: project, env, timeout: 60_000 });
     expect(bin.stdout).toMatch(/condense miner/);
     expect(bin.stdout).toMatch(/condense validator/);
+  }, 120_000);
+
+  it("carries a Python worker package pip can build (`pip install ./node_modules/condense`)", async () => {
+    // A wheel from a copy, so the build leaves nothing in node_modules and installs nothing anywhere.
+    const src = mkdtempSync(path.join(packDir, "py-"));
+    const installed = path.join(project, "node_modules/condense");
+    cpSync(path.join(installed, "pyproject.toml"), path.join(src, "pyproject.toml"));
+    cpSync(path.join(installed, "py"), path.join(src, "py"), { recursive: true });
+    const wheels = path.join(packDir, "wheels");
+    await run(path.join(root, ".venv/bin/python"), ["-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", wheels, src], { cwd: src, env, timeout: 120_000 });
+    const wheel = readdirSync(wheels).find((f) => f.endsWith(".whl"));
+    expect(wheel).toMatch(/^condense_worker-/);
+    const { stdout } = await run(path.join(root, ".venv/bin/python"), ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", path.join(wheels, wheel!)], { env });
+    const inWheel = stdout.split("\n").filter((f) => f.endsWith(".py"));
+    const shipped = readdirSync(path.join(installed, "py"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".py"));
+    expect(inWheel.sort()).toEqual(shipped.sort());
   }, 120_000);
 
   it("types a TypeScript consumer from the emitted declarations", async () => {
