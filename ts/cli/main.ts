@@ -16,9 +16,10 @@ async function loadCommands(): Promise<CommandModule[]> {
   return out;
 }
 
-const EPILOGUE = `Exit codes: 0 done; 1 a runtime failure (worker, chain, storage, I/O); 2 the invocation must change (bad flag,
-config value or input, a start-up refusal): the message says what to fix. \`condense train\` adds 3 (its worker did not
-start) and 130 (interrupted). Every command takes --help. Docs: docs/cli.md.`;
+const EPILOGUE = `Exit codes: 0 done (a service stopped by Ctrl-C or SIGTERM included); 1 a runtime failure (worker, chain,
+storage, I/O); 2 the invocation must change (bad flag, config value or input, a start-up refusal): the message says what
+to fix. A job cut short by a signal (eval, train) exits 130 or 143; train exits 3 when its worker does not start.
+Every command takes --help. Docs: docs/cli.md.`;
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   let cli = yargs(argv)

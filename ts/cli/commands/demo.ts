@@ -36,7 +36,7 @@ const rate = (bytes: number, ms: number) => `${((bytes / 1e6) / (ms / 1e3)).toFi
 
 export const command: CommandModule<object, DemoArgs> = {
   command: "demo",
-  describe: "Round trip through a Python worker: prefill a context, receive its KV cache, answer a question from it",
+  describe: "round trip through a Python worker: prefill a context, receive its KV cache, answer a question from it",
   builder: (y) =>
     y
       .option("model", { type: "string", default: "smollm2", describe: "worker model spec (tiny:llama, smollm2, a directory, ...)" })

@@ -40,6 +40,8 @@ async function explain<T>(f: () => Promise<T>): Promise<T> {
     if (e instanceof KeyError && /mnemonic/.test(e.message))
       throw new UsageError("the mnemonic is not a valid BIP39 phrase: check the words, their order and their count (12, 15, 18, 21 or 24)");
     if (e instanceof WalletError || e instanceof KeyError || e instanceof PasswordUnavailableError || e instanceof KeyfileDecryptionError) throw new UsageError(e.message);
+    const io = e as NodeJS.ErrnoException;
+    if (io.code && io.syscall && io.path) throw new Error(`${io.syscall} ${io.path} failed (${io.code}): check --wallet.path and the folder's permissions`, { cause: e });
     throw e;
   }
 }
