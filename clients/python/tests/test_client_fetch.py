@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from condense_client import ClientError, FetchPolicy, check_address, classify, download, load_container
-from conftest import send_file
+from client_helpers import send_file
 
 LOOPBACK_OK = FetchPolicy(allow_addresses=("127.0.0.1",), timeout_s=10)
 release = threading.Event()

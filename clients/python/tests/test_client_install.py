@@ -11,7 +11,7 @@ import sysconfig
 from pathlib import Path
 
 from condense_client import load_container
-from conftest import CONTEXT
+from client_helpers import CONTEXT
 
 PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from condense_worker.container import context_sha256, export_legacy_npy, read_co
 from condense_worker.decoding import cache_from_layers, eos_token_ids, greedy_generate
 from condense_worker.evaluate import evaluate
 from condense_worker.tasks.chat import chat_format
-from conftest import CONTEXT, Signer, send_file
+from client_helpers import CONTEXT, Signer, send_file
 
 QUESTIONS = ("What is the vault code?", "How many bolts does crate 3 hold?")
 
