@@ -3,4 +3,6 @@
 # pytest's "no tests collected" (exit 5) is a failure here too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# With no arguments: the worker tests and the Python client's (clients/python/tests).
+[ $# -gt 0 ] || set -- py/tests clients/python/tests
 exec .venv/bin/python -m pytest -q "$@"
