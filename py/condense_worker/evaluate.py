@@ -6,7 +6,9 @@ after each answer, so nothing of one question leaks into the next. Soft-token co
 through the decoder as `inputs_embeds` (their positions are 0..N-1, the next token is at N).
 The existence check asks the model whether a quoted chunk is in the context (subnet validator, §4.5).
 
-Answer checking lives here (`check_reply`), so the validator's TypeScript side only reads verdicts.
+Answer checking lives here (`check_reply`), so the validator's TypeScript side only reads verdicts. Free-form
+answers (corpus QA) are judged by the same model without the container (`judge_answers`): the subnet's
+---QUESTION---/---ANSWER---/---GROUND TRUTH--- prompt, correct iff the reply says yes and neither no nor not.
 `evaluate_many` answers several containers (different kept lengths, different original lengths, different
 questions) in padded batched decodes: `greedy_rows` left-pads every row's cache to the longest kept length
 and its prompt to the longest prompt, masks both paddings, and continues each row's positions from its own
@@ -27,7 +29,8 @@ from .compress.prefill import captured_prefill
 from .compress.types import CompressResult
 from .decoding import cache_from_layers, eos_token_ids, greedy_generate
 from .errors import InvalidArgument
-from .tasks.chat import chat_format
+from .tasks.chat import ChatFormat, chat_format
+from .tasks.corpus import judge_prompt, judge_verdict
 
 EXISTENCE_PROMPT = ("Check the context above. Does the following quoted text appear in it, word for word or as a "
                     "clear paraphrase? Reply with one word: yes or no.\n\n```\n{chunk}\n```")
@@ -36,7 +39,8 @@ _WORDS = re.compile(r"[a-z]+")
 _NUMBER = re.compile(r"\d+")
 _DIGIT_GROUP = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
-ANSWER_CHECKS = ("procedural", "exact")
+ANSWER_CHECKS = ("procedural", "exact", "judge")
+JUDGE_MAX_NEW_TOKENS = 16   # the subnet's judge budget; the verdict is read from the first words
 # Batch caps for evaluate_many (rows = container x prompt); the request may lower the row cap.
 DEFAULT_MAX_BATCH_ROWS = int(os.environ.get("CONDENSE_EVAL_MAX_ROWS", "32"))
 DEFAULT_MAX_BATCH_BYTES = int(os.environ.get("CONDENSE_EVAL_MAX_BATCH_BYTES", str(2 << 30)))
@@ -69,12 +73,13 @@ def normalise(text: str) -> str:
 def check_reply(expected: Sequence[str], reply: str, mode: str = "procedural") -> bool:
     """The one answer check. "procedural": the first k numbers of the normalised reply are the k expected
     numbers (as a set), so "4100365." and "is 4,100,365" pass and "7 or 4100365" does not. "exact": the
-    normalised reply, stripped of surrounding punctuation, equals one normalised expected answer."""
+    normalised reply, stripped of surrounding punctuation, equals one normalised expected answer. ("judge" needs
+    the model: `judge_answers`.)"""
     if mode not in ANSWER_CHECKS:
         raise InvalidArgument(f"unknown answer check {mode!r}; known: {', '.join(ANSWER_CHECKS)}")
-    want = [normalise(a) for a in expected]
-    if not want or any(not a for a in want):
-        raise InvalidArgument("every question needs at least one non-empty expected answer")
+    want = _valid_expected(expected)
+    if mode == "judge":
+        raise InvalidArgument("judged answers need the model: use judge_answers")
     text = normalise(reply)
     if mode == "exact":
         strip = " .,;:!?\"'`()[]{}"
@@ -83,6 +88,13 @@ def check_reply(expected: Sequence[str], reply: str, mode: str = "procedural") -
         raise InvalidArgument("procedural answers are numbers")
     got = _NUMBER.findall(text)[:len(want)]
     return sorted(got) == sorted(want)
+
+
+def _valid_expected(expected: Sequence[str]) -> list[str]:
+    want = [normalise(a) for a in expected]
+    if not want or any(not a for a in want):
+        raise InvalidArgument("every question needs at least one non-empty expected answer")
+    return want
 
 
 def existence_correct(reply: str, in_context: bool) -> bool:
@@ -331,6 +343,39 @@ def _ids_of(tokenizer, text: str) -> torch.Tensor:
     return ids
 
 
+def raw_question(fmt: ChatFormat, formatted: str) -> str:
+    """The question inside a formatted one (`fmt.question`), for the judge; the text itself when it is not."""
+    if formatted.startswith("\n\n") and formatted.endswith(fmt.suffix) and len(formatted) >= 2 + len(fmt.suffix):
+        return formatted[2:len(formatted) - len(fmt.suffix)]
+    return formatted.strip()
+
+
+def judge_answers(model, tokenizer, questions: Sequence[str], answers: Sequence[str],
+                  expected: Sequence[Sequence[str]], *, check: Callable[[], None] | None = None,
+                  max_rows: int = DEFAULT_MAX_BATCH_ROWS) -> tuple[list[bool], list[str]]:
+    """(verdicts, judge replies): the model, given no context, judges each answer against its ground truth in
+    one batched decode per `max_rows` prompts. Greedy, so the same answers always get the same verdicts."""
+    if not questions:
+        return [], []
+    fmt = chat_format(tokenizer)
+    cfg = model.config
+    heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    p = next(model.parameters())
+    empty = torch.zeros((1, heads, 0, head_dim), device=p.device, dtype=p.dtype)
+    # No context: an empty cache at position 0, so the judge rows batch like any other rows.
+    none = LoadedContext([(empty, empty) for _ in range(cfg.num_hidden_layers)], 0)
+    prompts = [fmt.context(judge_prompt(raw_question(fmt, q), a, " / ".join(e))) + fmt.suffix
+               for q, a, e in zip(questions, answers, expected)]
+    rows = [Row(none, _ids_of(tokenizer, t), JUDGE_MAX_NEW_TOKENS) for t in prompts]
+    top = getattr(cfg, "max_position_embeddings", 0) or 0
+    if top and max(int(r.ids.shape[-1]) for r in rows) + JUDGE_MAX_NEW_TOKENS > top:
+        raise InvalidArgument(f"a judge prompt exceeds the model's {top} positions")
+    ids = greedy_rows_capped(model, rows, eos_token_ids(model, tokenizer), check, max_rows=max_rows)
+    replies = [tokenizer.decode(x, skip_special_tokens=True) for x in ids]
+    return [judge_verdict(r) for r in replies], replies
+
+
 def _check_prompts(questions: Sequence[str], expected, labels, chunks, answer_check: str | None) -> None:
     if any(not isinstance(q, str) or not q for q in questions):
         raise InvalidArgument("every question must be a non-empty string")
@@ -341,13 +386,13 @@ def _check_prompts(questions: Sequence[str], expected, labels, chunks, answer_ch
             raise InvalidArgument(f"expected answers need an answer check ({', '.join(ANSWER_CHECKS)}), "
                                   f"got {answer_check!r}")
         for answers in expected:  # validates them once, before any decoding
-            check_reply(answers, "", answer_check)
+            _valid_expected(answers) if answer_check == "judge" else check_reply(answers, "", answer_check)
     if labels is not None and len(labels) != len(chunks):
         raise InvalidArgument(f"{len(labels)} existence labels for {len(chunks)} chunks")
 
 
 def _verdicts(result: EvaluateResult, expected, labels, answer_check: str | None) -> EvaluateResult:
-    if expected is not None:
+    if expected is not None and answer_check != "judge":  # judged verdicts are filled in by the caller
         result.correct = [check_reply(e, a, answer_check or "procedural") for e, a in zip(expected, result.answers)]
     if labels is not None:
         result.existence_correct = [existence_correct(r, lab) for r, lab in zip(result.existence_replies, labels)]
@@ -389,7 +434,10 @@ def evaluate(model, tokenizer, container, questions: Sequence[str], max_new_toke
     replies = [tokenizer.decode(p, skip_special_tokens=True) for p in probe_ids]
     result = EvaluateResult(answers=[tokenizer.decode(a, skip_special_tokens=True) for a in answer_ids],
                             answer_ids=answer_ids, existence=[existence_verdict(r) for r in replies],
-                            existence_replies=replies, compute_ms=(time.perf_counter() - started) * 1000)
+                            existence_replies=replies)
+    if expected is not None and answer_check == "judge":
+        result.correct, _ = judge_answers(model, tokenizer, questions, result.answers, expected, check=check)
+    result.compute_ms = (time.perf_counter() - started) * 1000
     return _verdicts(result, expected, existence_labels, answer_check)
 
 
@@ -426,12 +474,21 @@ def evaluate_many(model, tokenizer, items: Sequence[EvalItem], max_new_tokens: i
                      EXISTENCE_MAX_NEW_TOKENS) for c in it.existence_chunks]
         spans.append((first, first + len(it.questions), len(rows)))
     ids = greedy_rows_capped(model, rows, eos, check, max_rows=max_rows, max_bytes=max_bytes)
-    elapsed = (time.perf_counter() - started) * 1000
     results = []
     for it, (a, b, c) in zip(items, spans):
         replies = [tokenizer.decode(p, skip_special_tokens=True) for p in ids[b:c]]
         res = EvaluateResult(answers=[tokenizer.decode(x, skip_special_tokens=True) for x in ids[a:b]],
                              answer_ids=ids[a:b], existence=[existence_verdict(r) for r in replies],
-                             existence_replies=replies, compute_ms=elapsed)
+                             existence_replies=replies)
         results.append(_verdicts(res, it.expected, it.existence_labels, answer_check))
+    if answer_check == "judge":  # every item's judge prompts in the same batched decodes
+        judged = [(res, it) for res, it in zip(results, items) if it.expected is not None]
+        verdicts, _ = judge_answers(model, tokenizer, [q for _, it in judged for q in it.questions],
+                                    [a for res, _ in judged for a in res.answers],
+                                    [e for _, it in judged for e in it.expected], check=check, max_rows=max_rows)
+        for res, _ in judged:
+            res.correct, verdicts = verdicts[:len(res.answers)], verdicts[len(res.answers):]
+    elapsed = (time.perf_counter() - started) * 1000
+    for res in results:
+        res.compute_ms = elapsed
     return results

@@ -1,5 +1,6 @@
 """Evaluate: containers (file paths or request tensors) plus formatted questions in; greedy answers,
-existence verdicts and, when the ground truth is given, per-question and per-chunk verdicts out.
+existence verdicts and, when the ground truth is given, per-question and per-chunk verdicts out (with
+ANSWER_CHECK_JUDGE the worker's model judges each free-form answer after answering, see evaluate.judge_answers).
 
 One container: fields 1..9 of EvaluateRequest. Several (e.g. one per miner, each answering its own
 challenge): `items`, answered in padded batched decodes by `evaluate_many`; a container that fails its
@@ -24,7 +25,7 @@ DEFAULT_MAX_NEW_TOKENS = 64
 MAX_ITEMS = 64
 MAX_PROMPTS_PER_ITEM = 64
 _CHECKS = {pb.ANSWER_CHECK_UNSPECIFIED: None, pb.ANSWER_CHECK_PROCEDURAL: "procedural",
-           pb.ANSWER_CHECK_EXACT: "exact"}
+           pb.ANSWER_CHECK_EXACT: "exact", pb.ANSWER_CHECK_JUDGE: "judge"}
 
 
 def _read(ctx: Context, path: str):

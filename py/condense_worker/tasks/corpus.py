@@ -1,16 +1,33 @@
-"""Corpus QA building blocks (subnet §4.4-4.6): a seeded passage from a local folder of .txt files, the
-generator prompt in the subnet's ---CONTEXT--- style, a strict parser of the LLM's QA output, and the
-free-form judge prompt with its yes/no reading. Pure functions; the Challenge/Evaluate wiring is not done."""
+"""Corpus QA (subnet §4.4-4.6): a seeded passage from a local folder of .txt/.md files, questions and answers
+written about it by a generator LLM (the subnet's ---CONTEXT--- prompt, read by a strict parser), and the
+free-form judge prompt with its yes/no reading. `corpus_challenge` builds a whole Challenge of kind corpus_qa:
+a corpus window of the drawn length with the QA passage inside it. Pure functions: the model comes in as a
+`generate(prompt) -> text` callable (handlers/challenge.py), greedy, so a seed replays exactly.
+
+The corpus folder is the operator's, but its contents are read with care anyway: only regular .txt/.md files
+whose real path lies inside the folder (a symlink out of it is refused), at most MAX_FILES files, MAX_FILE_BYTES
+each (a bigger file is refused rather than read), MAX_ENTRIES directory entries walked."""
 from __future__ import annotations
 
+import os
 import random
 import re
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
-from .generator import TaskError
+from .chat import ChatFormat
+from .generator import TaskError, unrelated_sentences
 
+KIND = "corpus_qa"
+GENERATOR = "condense-corpus-qa-v1"
+SUFFIXES = (".txt", ".md")
 MAX_FILES = 10_000
+MAX_ENTRIES = 100_000
 MAX_FILE_BYTES = 8 << 20
+PASSAGE_CHARS = 1500          # what the generator reads (~400 tokens): the rest of the window is padding
+MIN_PASSAGE_CHARS = 200
+MAX_JUDGE_FIELD = 2000        # characters of a question, answer or truth put in the judge prompt
 QA_PROMPT = ("---CONTEXT---\n{context}\n---END CONTEXT---\n"
              "Write {n} questions about the context above, each answerable from it alone, each with a short "
              "answer. Use exactly this format and nothing else:\nQ1: <question>\nA1: <answer>\n")
@@ -22,14 +39,59 @@ _WORDS = re.compile(r"[a-z]+")
 
 
 def corpus_files(corpus_dir: str) -> list[Path]:
-    """The corpus's .txt files in a stable (sorted) order; a missing or empty folder is a TaskError."""
-    root = Path(corpus_dir)
+    """The corpus's .txt/.md files (real paths) in a stable (sorted) order. A missing or empty folder, a file
+    whose real path leaves the folder, a non-regular file and a file over MAX_FILE_BYTES are TaskErrors that
+    name the file, so the operator sees what to fix and nothing outside the folder is ever opened."""
+    if not corpus_dir:
+        raise TaskError("corpus_qa needs a corpus_dir")
+    try:
+        root = Path(corpus_dir).resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise TaskError(f"corpus_dir {corpus_dir!r} does not exist") from None
     if not root.is_dir():
         raise TaskError(f"corpus_dir {corpus_dir!r} is not a folder")
-    files = sorted(p for p in root.rglob("*.txt") if p.is_file())[:MAX_FILES]
+    files: list[Path] = []
+    seen = 0
+    # os.walk without followlinks: a symlinked folder is not entered (its files could lie anywhere).
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs.sort()
+        seen += len(dirs) + len(names)
+        if seen > MAX_ENTRIES:
+            raise TaskError(f"corpus_dir {corpus_dir!r} has more than {MAX_ENTRIES} entries")
+        for name in sorted(names):
+            if not name.lower().endswith(SUFFIXES):
+                continue
+            path = Path(folder) / name
+            real = path.resolve()
+            if not real.is_relative_to(root):
+                raise TaskError(f"corpus file {str(path)!r} links outside corpus_dir {corpus_dir!r}")
+            st = os.stat(real)
+            if not stat.S_ISREG(st.st_mode):
+                raise TaskError(f"corpus file {str(path)!r} is not a regular file")
+            if st.st_size > MAX_FILE_BYTES:
+                raise TaskError(f"corpus file {str(path)!r} has {st.st_size} bytes, over the {MAX_FILE_BYTES} allowed")
+            files.append(real)
+            if len(files) > MAX_FILES:
+                raise TaskError(f"corpus_dir {corpus_dir!r} has more than {MAX_FILES} .txt/.md files")
     if not files:
-        raise TaskError(f"corpus_dir {corpus_dir!r} has no .txt files")
+        raise TaskError(f"corpus_dir {corpus_dir!r} has no .txt or .md files")
     return files
+
+
+def read_text(path: Path) -> str:
+    """At most MAX_FILE_BYTES of a corpus file, whitespace-collapsed. O_NOFOLLOW and O_NONBLOCK: a file swapped
+    for a symlink or a FIFO after the listing is refused instead of followed or waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise TaskError(f"cannot open corpus file {str(path)!r}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise TaskError(f"corpus file {str(path)!r} is not a regular file")
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise TaskError(f"corpus file {str(path)!r} grew over {MAX_FILE_BYTES} bytes")
+    return " ".join(data.decode("utf-8", "replace").split())
 
 
 def pick_passage(corpus_dir: str, seed: int, length: int, salt: str = "") -> str:
@@ -42,8 +104,7 @@ def pick_passage(corpus_dir: str, seed: int, length: int, salt: str = "") -> str
     start = rng.randrange(len(files))
     text = ""
     for i in range(len(files)):
-        part = " ".join(files[(start + i) % len(files)].read_bytes()[:MAX_FILE_BYTES]
-                        .decode("utf-8", "replace").split())
+        part = read_text(files[(start + i) % len(files)])
         text = f"{text} {part}".strip()
         if len(text) >= length:
             break
@@ -90,3 +151,95 @@ def draw_corpus_qa(corpus_dir: str, seed: int, length: int, n: int, generate, *,
         except TaskError as exc:
             last = str(exc)
     raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
+
+
+def judge_prompt(question: str, answer: str, truth: str) -> str:
+    """JUDGE_PROMPT with each field bounded (the answer comes from a miner's cache: it is hostile text)."""
+    clip = lambda t: " ".join(t.split())[:MAX_JUDGE_FIELD]  # noqa: E731
+    return JUDGE_PROMPT.format(question=clip(question), answer=clip(answer), truth=clip(truth))
+
+
+@dataclass(frozen=True)
+class CorpusChallenge:
+    context: str                           # raw: a corpus window; formatted, its length is the drawn length
+    formatted_context: str
+    passage: str                           # the part of the context the questions are about
+    qa: tuple[tuple[str, str], ...]
+    formatted_questions: tuple[str, ...]
+    chunks: tuple[tuple[str, bool], ...]   # (text, in_context), shuffled
+    drawn_chars: int
+
+
+def _word_span(text: str, start: int, length: int) -> str:
+    """text[start:start+length] moved inward to word boundaries (whole words for the generator to read)."""
+    end = min(len(text), start + length)
+    if start > 0 and text[start - 1] != " ":
+        nxt = text.find(" ", start, end)
+        start = nxt + 1 if nxt >= 0 else start
+    if end < len(text) and text[end] != " ":
+        prev = text.rfind(" ", start, end)
+        end = prev if prev > start else end
+    return text[start:end].strip()
+
+
+def corpus_challenge(corpus_dir: str, seed: int, *, min_chars: int, max_chars: int, fmt: ChatFormat, generate,
+                     num_questions: int = 1, salt: str = "", n_positive: int = 2, n_negative: int = 2,
+                     attempts: int = 4, passage_chars: int = PASSAGE_CHARS) -> CorpusChallenge:
+    """A corpus_qa challenge: a window of the corpus whose formatted length is the length drawn in
+    [min_chars, max_chars] (as the procedural kinds draw it), a passage of about `passage_chars` inside it at a
+    seeded place, `num_questions` QA pairs the generator writes about that passage, positive existence chunks
+    from the window and negative ones from unrelated prose. Unparsable generator output moves the passage
+    (attempt k); after `attempts` a TaskError. Same arguments and the same (greedy) generator: the same challenge."""
+    if not isinstance(seed, int) or seed < 0:
+        raise TaskError(f"seed must be a non-negative integer, got {seed!r}")
+    if not 0 < min_chars <= max_chars:
+        raise TaskError(f"need 0 < min_chars <= max_chars, got {min_chars}, {max_chars}")
+    if num_questions < 1:
+        raise TaskError(f"num_questions must be >= 1, got {num_questions}")
+    if not 1 <= attempts <= 16:
+        raise TaskError(f"attempts must be in [1, 16], got {attempts}")
+    base = f"{GENERATOR}:{seed}:{salt}"
+    rng = random.Random(base)
+    drawn = rng.randint(min_chars, max_chars)
+    length = drawn - len(fmt.context(""))
+    if length < MIN_PASSAGE_CHARS:
+        raise TaskError(f"a corpus_qa context needs at least {MIN_PASSAGE_CHARS} characters after the template, "
+                        f"the drawn length leaves {length}")
+    window = pick_passage(corpus_dir, seed, length, f"{salt}:window")
+    span = min(passage_chars, length)
+    last = ""
+    for k in range(attempts):
+        passage = _word_span(window, random.Random(f"{base}:passage:{k}").randrange(length - span + 1), span)
+        if len(passage) < MIN_PASSAGE_CHARS:
+            last = f"passage of {len(passage)} characters"
+            continue
+        try:
+            qa = parse_qa(generate(QA_PROMPT.format(context=passage, n=num_questions)), num_questions)
+            break
+        except TaskError as exc:
+            last = str(exc)
+    else:
+        raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
+    chunk_rng = random.Random(f"{base}:chunks")
+    positives: list[str] = []
+    for _ in range(1000):
+        if len(positives) >= n_positive:
+            break
+        size = min(256, len(window))  # the subnet's 256-character chunks
+        chunk = _word_span(window, chunk_rng.randrange(len(window) - size + 1), size)
+        if chunk and chunk not in positives:
+            positives.append(chunk)
+    negatives: list[str] = []
+    for _ in range(1000):
+        if len(negatives) >= n_negative:
+            break
+        chunk = " ".join(unrelated_sentences(chunk_rng, 2))
+        if chunk not in window and chunk not in negatives:
+            negatives.append(chunk)
+    if len(positives) < n_positive or len(negatives) < n_negative:
+        raise TaskError("the context is too short for the existence chunks asked for")
+    chunks = [(c, True) for c in positives] + [(c, False) for c in negatives]
+    chunk_rng.shuffle(chunks)
+    return CorpusChallenge(context=window, formatted_context=fmt.context(window), passage=passage, qa=tuple(qa),
+                           formatted_questions=tuple(fmt.question(q) for q, _ in qa), chunks=tuple(chunks),
+                           drawn_chars=drawn)
