@@ -25,6 +25,7 @@ interface EvalArgs {
   workers: number;
   threads?: number;
   device: string;
+  ready_timeout_s: number;
   out: string;
   png?: string;
   plot: boolean;
@@ -53,6 +54,7 @@ function check(a: EvalArgs): true {
   int("readback_tokens", a.readback_tokens, 1, 1024);
   int("eval_batch", a.eval_batch, 1, 64);
   int("workers", a.workers, 1, 64);
+  int("ready_timeout_s", a.ready_timeout_s, 1, 3600);
   if (a.threads !== undefined) int("threads", a.threads, 1, 1024);
   for (const r of a.ratios) if (typeof r !== "number" || !(r > 0 && r < 1)) throw new Error(`--ratios: each ratio is the share of tokens removed, strictly between 0 and 1 (got ${String(r)})`);
   for (const L of a.lengths ?? []) int("lengths", L, 200, 2_000_000);
@@ -86,6 +88,7 @@ export const command: CommandModule<object, EvalArgs> = {
       .option("workers", { type: "number", default: 1, describe: "Python workers" })
       .option("threads", { type: "number", describe: "torch threads per worker (default: the pool's share of the cores)" })
       .option("device", { type: "string", default: "cpu", describe: "worker device (cpu, cuda, cuda:N)" })
+      .option("ready_timeout_s", { type: "number", default: 300, describe: "how long a worker may take to load its model and say hello, seconds" })
       .option("out", { type: "string", default: "eval-results/eval.json", describe: "JSON results file" })
       .option("png", { type: "string", describe: "plot file (default: --out with .png)" })
       .option("plot", { type: "boolean", default: true, describe: "draw the PNG plot (--no-plot to skip)" })
@@ -114,6 +117,7 @@ export const command: CommandModule<object, EvalArgs> = {
     const { StartupError } = await import("../../neuron/errors.js");
     const { createPrivateDir, removePrivateDir } = await import("../../validator/verify/index.js");
     const { Keypair } = await import("../../wallet/keypair.js");
+    const { WorkerPool } = await import("../../workers/index.js");
     const { runEval, formatTable, writeReport, drawPlot, parseAgainst, resolveTarget } = await import("../../eval/index.js");
     const { isPrivateAddress } = await import("../../eval/target.js");
     const r = a as unknown as Record<string, unknown>;
@@ -158,7 +162,7 @@ export const command: CommandModule<object, EvalArgs> = {
       }
     }
 
-    const pool = await startWorkers({ model: a.model, workers: a.workers, device: a.device, threads: a.threads }, a.model, { log, registry: new Registry() }).catch((e: unknown) => {
+    const pool = await startWorkers({ model: a.model, workers: a.workers, device: a.device, threads: a.threads }, a.model, { log, registry: new Registry(), startPool: (p) => WorkerPool.start({ ...p, readyTimeoutMs: a.ready_timeout_s * 1000 }) }).catch((e: unknown) => {
       if (e instanceof StartupError) fail(e.message);
       throw e;
     });
