@@ -1,6 +1,4 @@
 // The CLI's exit codes (docs/cli.md) and the error a command throws when the invocation itself must change.
-import { ConfigError } from "../config/resolve.js";
-import { StartupError } from "../neuron/errors.js";
 
 export const EXIT = {
   ok: 0,
@@ -15,7 +13,11 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** Errors whose message is complete advice for the user (printed alone, exit 2). */
+/** Names of the errors whose message is complete advice for the user: UsageError, ConfigError (ts/config),
+ * StartupError (ts/neuron). Matched by name so the CLI's entry need not load the chain and worker layers. */
+const USAGE_ERRORS = new Set(["UsageError", "ConfigError", "StartupError"]);
+
+/** Printed alone, exit 2. */
 export function isUsageError(e: unknown): e is Error {
-  return e instanceof UsageError || e instanceof ConfigError || e instanceof StartupError;
+  return e instanceof Error && USAGE_ERRORS.has(e.name);
 }

@@ -7,9 +7,15 @@ import { EXIT, isUsageError } from "./errors.js";
 // Listed explicitly (not discovered) so a missing module is a load error, not a silently absent command.
 const commandModules = ["config", "demo", "eval", "localnet", "miner", "train", "validator", "wallet"] as const;
 
-async function loadCommands(): Promise<CommandModule[]> {
+/**
+ * The modules to load: only the named command's when the first word is one (each module's static imports cost
+ * seconds of start-up on a small machine), else all of them (the root help, a typo to recommend a command for).
+ */
+async function loadCommands(argv: readonly string[]): Promise<CommandModule[]> {
+  const first = argv.find((a) => !a.startsWith("-"));
+  const names = commandModules.filter((n) => n === first);
   const out: CommandModule[] = [];
-  for (const name of commandModules) {
+  for (const name of names.length ? names : commandModules) {
     const mod = (await import(`./commands/${name}.js`)) as { command: CommandModule };
     out.push(mod.command);
   }
@@ -44,7 +50,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       process.stderr.write(`\nerror: ${msg}\n`);
       process.exit(EXIT.usage);
     });
-  for (const c of await loadCommands()) cli = cli.command(c);
+  for (const c of await loadCommands(argv)) cli = cli.command(c);
   await cli.parseAsync();
 }
 
