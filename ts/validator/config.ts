@@ -22,6 +22,8 @@ export const VALIDATOR_OPTIONS: readonly OptionSpec[] = [
   { key: "validator.max_queries_per_contender", type: "number", describe: "upper bound of synthetic challenges per contender per period" },
   { key: "validator.questions", type: "number", describe: "questions per challenge" },
   { key: "validator.challenge_kinds", type: "array", describe: "procedural task kinds to draw from (default: those the target model answers with the full cache)" },
+  { key: "validator.corpus_dir", type: "string", describe: "folder of .txt/.md files for corpus QA challenges (questions and answers written by an LLM; default none: corpus QA off)" },
+  { key: "validator.generator_model", type: "string", describe: "model that writes the corpus QA questions and answers (default: the worker model)" },
   { key: "validator.calibration_file", type: "string", describe: "JSON table of full-cache accuracy per model and task kind (default: measure at start-up)" },
   { key: "validator.min_full_accuracy", type: "number", describe: "a task kind is used only where the full cache answers at least this share" },
   { key: "validator.min_full_existence", type: "number", describe: "the existence check counts only where the full cache scores at least this on it" },
@@ -55,6 +57,8 @@ export const ValidatorSectionSchema = z
     questions: z.number().int().min(1).max(32).default(3),
     challenge_kinds: z.array(z.string().regex(/^[a-z_]+$/, "a task kind such as needle")).default([]),
     calibration_file: z.string().min(1).optional(),
+    corpus_dir: z.string().min(1).optional(),
+    generator_model: z.string().min(1).max(512).optional(),
     // 0 uses every kind: for tiny random test models, whose scores mean nothing anyway.
     min_full_accuracy: z.number().min(0).max(1).default(0.6),
     min_full_existence: share.default(0.5),
@@ -91,6 +95,8 @@ export const ValidatorConfigSchema = z
       state_path: c.validator.state_path ?? defaultStatePath(c.netuid),
       require_permit: c.validator.require_permit ?? (c.subtensor.network === "finney" || c.subtensor.network === "test"),
       allow_private_downloads: c.validator.allow_private_downloads ?? c.validator.allow_private,
+      // The worker reads the folder: an absolute path, whatever the worker's working directory is.
+      corpus_dir: c.validator.corpus_dir === undefined ? undefined : path.resolve(c.validator.corpus_dir),
     },
   }));
 

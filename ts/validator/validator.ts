@@ -14,7 +14,7 @@ import { Dendrite } from "../dendrite/dendrite.js";
 import { StartupError, startNeuron, startWorkers, requireCapability, announcedCapabilities, startOpsApp, healthOf, metricsPlugin, healthPlugin, type Neuron, type NeuronDeps, type NeuronPool, type StartPool } from "../neuron/index.js";
 import { canonicalModel, loadTierTable, TierConfigError, type TierTable } from "../subnet/index.js";
 import { calibrate, type CalibrationTable } from "./challenges/calibration.js";
-import { requestChallenge } from "./challenges/index.js";
+import { offerCorpusQa, requestChallenge } from "./challenges/index.js";
 import type { ValidatorConfig } from "./config.js";
 import { evaluateContainers, type EvaluateItemInput, type ItemResult } from "./evaluate/index.js";
 import { ApiKeyStore, OrganicRouter, organicPlugin, type ForwardOutcome, type OkOutcome, type OrganicCandidate, type OrganicRequest } from "./organic/index.js";
@@ -115,13 +115,13 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
     const bounds = challengeBounds(plan.tiers.tiers[[...plan.targets.keys()][0]!]!);
     const calKey = `calibration:${plan.workerModel}:${bounds.minChars}-${bounds.maxChars}`;
     let calibration = state.meta<CalibrationTable>(calKey);
-    const candidates = cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS;
+    const { kinds: candidates, corpus } = offerCorpusQa(cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS, cfg.validator.challenge_kinds.length > 0, cfg.validator, log);
     if (cfg.validator.calibration_file) calibration = readCalibrationFile(cfg.validator.calibration_file, plan.workerModel);
     // A table the operator names is authoritative: kinds it lacks are not used (never measured behind their back).
     const stale = !cfg.validator.calibration_file && (!calibration || calibration.existence === undefined || candidates.some((k) => !calibration!.kinds.some((c) => c.kind === k)));
     if (!calibration || stale) {
       log.info({ kinds: candidates, ...bounds }, "calibrating: full-cache accuracy per task kind");
-      calibration = { ...(await calibrate(pool, { kinds: candidates, targetModel: [...plan.targets.values()][0]!, templateModel: templateModel([...plan.targets.keys()][0]!), ...bounds, minAccuracy: cfg.validator.min_full_accuracy, secret, dir, minerHotkey: neuron.hotkey.address, log })), model: plan.workerModel };
+      calibration = { ...(await calibrate(pool, { kinds: candidates, targetModel: [...plan.targets.values()][0]!, templateModel: templateModel([...plan.targets.keys()][0]!), ...bounds, minAccuracy: cfg.validator.min_full_accuracy, secret, dir, minerHotkey: neuron.hotkey.address, corpus, log })), model: plan.workerModel };
       state.setMeta(calKey, calibration);
     } else for (const k of calibration.kinds) log.info({ kind: k.kind, fullAccuracy: k.accuracy, used: k.used }, "calibration (stored)");
     const kinds = calibration.kinds.filter((k) => k.used && candidates.includes(k.kind)).map((k) => k.kind);
@@ -142,7 +142,7 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
       dendrite,
       tiers: plan.tiers.tiers,
       secret,
-      challenge: (p) => requestChallenge(pool, p),
+      challenge: (p) => requestChallenge(pool, { ...p, ...(corpus ?? {}) }),
       evaluate: (item) => batcher.add(item),
       model,
       download: { dispatcher: agent, dir, policy },

@@ -129,14 +129,15 @@ const calibrateCmd: CommandModule = {
     const { calibrate } = await import("../../validator/challenges/calibration.js");
     const { createPrivateDir, removePrivateDir } = await import("../../validator/verify/index.js");
     const { planValidator, DEFAULT_CHALLENGE_KINDS, challengeBounds } = await import("../../validator/validator.js");
+    const { offerCorpusQa } = await import("../../validator/challenges/index.js");
     const log = pino({ level: logLevel(cfg.logging) });
     const plan = await orExit(async () => planValidator(cfg));
     const [tier, target] = [...plan.targets][0]!;
     const pool = await orExit(() => startWorkers(cfg, plan.workerModel, { log, registry: new Registry() }));
     const dir = createPrivateDir("condense-calibrate-");
     try {
-      const kinds = cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS;
-      const t = await calibrate(pool, { kinds, targetModel: target, templateModel: plan.standIn ? "" : target, ...challengeBounds(plan.tiers.tiers[tier]!), samples: a.samples, questions: cfg.validator.questions, minAccuracy: cfg.validator.min_full_accuracy, secret: (await import("node:crypto")).randomBytes(32), dir, minerHotkey: "5C4hrfjw9DjXZTzV3MwzrrAr9P1MJhSrvWGWqi1eSuyUpnhM", log });
+      const { kinds, corpus } = offerCorpusQa(cfg.validator.challenge_kinds.length ? cfg.validator.challenge_kinds : DEFAULT_CHALLENGE_KINDS, cfg.validator.challenge_kinds.length > 0, cfg.validator, log);
+      const t = await calibrate(pool, { kinds, targetModel: target, templateModel: plan.standIn ? "" : target, ...challengeBounds(plan.tiers.tiers[tier]!), samples: a.samples, questions: cfg.validator.questions, minAccuracy: cfg.validator.min_full_accuracy, secret: (await import("node:crypto")).randomBytes(32), dir, minerHotkey: "5C4hrfjw9DjXZTzV3MwzrrAr9P1MJhSrvWGWqi1eSuyUpnhM", corpus, log });
       writeFileSync(a.out, JSON.stringify({ ...t, model: plan.workerModel, measured: new Date().toISOString(), samples: a.samples, questions: cfg.validator.questions }, null, 2) + "\n");
       process.stderr.write(`wrote ${a.out}\n`);
     } finally {

@@ -1,6 +1,7 @@
 // Challenges for the validator, drawn by a worker through the Challenge request (py/condense_worker/tasks):
 // seeded procedural tasks padded to a length within the tier's character bounds, unique per contender and
-// request. The reply holds the ground truth; only `minerView` of it is meant to leave the validator.
+// request, and (kind corpus_qa) a corpus window with questions and answers written by a generator LLM. The
+// reply holds the ground truth; only `minerView` of it is meant to leave the validator.
 import { createHmac } from "node:crypto";
 import { ErrorCode } from "../../gen/condense/v1/worker_pb.js";
 import { WorkerError, type WorkerPool } from "../../workers/index.js";
@@ -20,6 +21,10 @@ export interface ChallengeParams {
   salt: string;
   numPositiveChunks?: number;
   numNegativeChunks?: number;
+  /** Kind corpus_qa: the folder of .txt/.md files the worker reads (see corpus.ts) ... */
+  corpusDir?: string;
+  /** ... and the model that writes the questions and answers; empty or absent = the worker's own model. */
+  generator?: string;
   timeoutMs?: number;
   /** Absolute epoch ms. */
   deadline?: number;
@@ -87,6 +92,8 @@ export async function requestChallenge(pool: Pick<WorkerPool, "request">, params
         salt: params.salt,
         numPositiveChunks: positives,
         numNegativeChunks: negatives,
+        corpusDir: params.corpusDir ?? "",
+        generator: params.generator ?? "",
       },
     },
     ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}),

@@ -1,9 +1,13 @@
 // Evaluate several miners' containers (each answering its own challenge, each with its own kept length) in
 // padded, batched worker decodes. Answer checking and existence verdicts happen in the worker
 // (py/condense_worker/evaluate.py); this side only groups the items, sends them and types the verdicts.
+// Items carry their own answer check: procedural challenges are checked strictly, corpus QA is judged by the
+// worker's model (one more short decode per question), and items of different checks go in different requests.
 import { AnswerCheck, ErrorCode } from "../../gen/condense/v1/worker_pb.js";
 import { WorkerError, errorInfo, tensorFrom, type Tensor, type WorkerErrorName, type WorkerPool } from "../../workers/index.js";
-import type { Challenge } from "../challenges/index.js";
+import { CORPUS_QA_KIND, type Challenge } from "../challenges/index.js";
+
+export type AnswerCheckName = "procedural" | "exact" | "judge";
 
 export interface EvaluateItemInput {
   /** The caller's tag (e.g. miner uid + request id), echoed in the result. */
@@ -19,14 +23,17 @@ export interface EvaluateItemInput {
   existenceChunks?: string[];
   /** Per chunk: true = the chunk is in the context. */
   existenceLabels?: boolean[];
+  /** How this item's `expected` is compared; default `EvaluateOptions.answerCheck`. */
+  answerCheck?: AnswerCheckName;
 }
 
 export interface EvaluateOptions {
   /** Every container must have been made for this model (checked per item by the worker). */
   targetModel?: string;
   maxNewTokens?: number;
-  /** How `expected` is compared: "procedural" (strict normalised numbers) or "exact". Default procedural. */
-  answerCheck?: "procedural" | "exact";
+  /** How `expected` is compared where an item does not say: "procedural" (strict normalised numbers), "exact",
+   *  or "judge" (the worker's model decides whether a free-form answer mentions the ground truth). Default procedural. */
+  answerCheck?: AnswerCheckName;
   /** Rows (container x prompt) per decode in the worker; 0/absent = the worker's default. */
   maxBatchRows?: number;
   /** Containers per worker request; larger sets are split and sent concurrently. Default 8. */
@@ -64,7 +71,14 @@ export interface FailedItem {
 
 export type ItemResult = EvaluatedItem | FailedItem;
 
-const CHECKS = { procedural: AnswerCheck.PROCEDURAL, exact: AnswerCheck.EXACT } as const;
+const CHECKS = { procedural: AnswerCheck.PROCEDURAL, exact: AnswerCheck.EXACT, judge: AnswerCheck.JUDGE } as const;
+
+/** The check a challenge's answers need: corpus QA answers are free text (judged), the procedural ones exact numbers. */
+export function answerCheckFor(ch: Pick<Challenge, "questions">): AnswerCheckName {
+  const corpus = ch.questions.filter((q) => q.kind === CORPUS_QA_KIND).length;
+  if (corpus && corpus !== ch.questions.length) throw new RangeError("a challenge mixes corpus_qa with procedural questions");
+  return corpus ? "judge" : "procedural";
+}
 
 /** The Evaluate item for a miner's container that answers `ch`: its questions, answers, chunks and labels. */
 export function challengeItem(ch: Challenge, id: string, container: { path: string } | { bytes: Uint8Array }): EvaluateItemInput {
@@ -75,6 +89,7 @@ export function challengeItem(ch: Challenge, id: string, container: { path: stri
     expected: ch.questions.map((q) => q.answers),
     existenceChunks: ch.chunks.map((c) => c.text),
     existenceLabels: ch.chunks.map((c) => c.inContext),
+    answerCheck: answerCheckFor(ch),
   };
 }
 
@@ -99,13 +114,22 @@ export async function evaluateContainers(
     if (it.expected && it.expected.length !== it.questions.length) throw new RangeError(`item ${it.id}: ${it.expected.length} expected answers for ${it.questions.length} questions`);
     if (it.existenceLabels && it.existenceLabels.length !== (it.existenceChunks?.length ?? 0)) throw new RangeError(`item ${it.id}: labels and chunks differ in number`);
   }
-  const groups: EvaluateItemInput[][] = [];
-  for (let i = 0; i < items.length; i += per) groups.push(items.slice(i, i + per));
-  const results = await Promise.all(groups.map((g) => evaluateGroup(pool, g, opts)));
-  return results.flat();
+  // One answer check per request: items are grouped by check, then split by size; results go back in item order.
+  const byCheck = new Map<AnswerCheckName, number[]>();
+  items.forEach((it, i) => {
+    const check = it.answerCheck ?? opts.answerCheck ?? "procedural";
+    if (!(check in CHECKS)) throw new RangeError(`item ${it.id}: unknown answer check ${JSON.stringify(check)}`);
+    byCheck.set(check, [...(byCheck.get(check) ?? []), i]);
+  });
+  const groups: Array<{ check: AnswerCheckName; at: number[] }> = [];
+  for (const [check, at] of byCheck) for (let i = 0; i < at.length; i += per) groups.push({ check, at: at.slice(i, i + per) });
+  const results = await Promise.all(groups.map((g) => evaluateGroup(pool, g.at.map((i) => items[i]!), g.check, opts)));
+  const out: ItemResult[] = new Array(items.length);
+  groups.forEach((g, k) => g.at.forEach((i, j) => (out[i] = results[k]![j]!)));
+  return out;
 }
 
-async function evaluateGroup(pool: Pick<WorkerPool, "request">, group: EvaluateItemInput[], opts: EvaluateOptions): Promise<ItemResult[]> {
+async function evaluateGroup(pool: Pick<WorkerPool, "request">, group: EvaluateItemInput[], check: AnswerCheckName, opts: EvaluateOptions): Promise<ItemResult[]> {
   const tensors: Tensor[] = [];
   const items = group.map((it, i) => {
     let containerTensor = "";
@@ -130,7 +154,7 @@ async function evaluateGroup(pool: Pick<WorkerPool, "request">, group: EvaluateI
         items,
         targetModel: opts.targetModel ?? "",
         maxNewTokens: opts.maxNewTokens ?? 0,
-        answerCheck: CHECKS[opts.answerCheck ?? "procedural"],
+        answerCheck: CHECKS[check],
         maxBatchRows: opts.maxBatchRows ?? 0,
       },
     },

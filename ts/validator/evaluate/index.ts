@@ -1,3 +1,3 @@
 // Validator evaluation: several miners' containers per worker request, verdicts computed by the worker.
-export { challengeItem, evaluateContainers } from "./evaluate.js";
-export type { EvaluateItemInput, EvaluateOptions, EvaluatedItem, FailedItem, ItemResult } from "./evaluate.js";
+export { answerCheckFor, challengeItem, evaluateContainers } from "./evaluate.js";
+export type { AnswerCheckName, EvaluateItemInput, EvaluateOptions, EvaluatedItem, FailedItem, ItemResult } from "./evaluate.js";
