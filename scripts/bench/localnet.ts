@@ -131,9 +131,10 @@ async function runModel(model: string, first: boolean): Promise<ModelResult> {
     });
     await done;
   } finally {
+    // A start-up still running when --duration ran out is waited for (its poll starts then), then stopped.
+    await startup;
     if (poll) clearInterval(poll);
   }
-  // A start-up still running when --duration ran out is waited for, then stopped like the rest.
   const l = await startup;
   const validatorRows = l ? l.validator.state.resultTimings() : [];
   const outcomes = l ? l.validator.state.resultCounts() : null;
