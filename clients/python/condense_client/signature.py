@@ -1,8 +1,8 @@
 """Check 24 of the container spec in Python: the miner hotkey's sr25519 signature over the signing message.
 
 The message is built by the worker package's own `signing_message` (one home for the format); the
-schnorrkel verification is py-sr25519-bindings (the Rust schnorrkel crate that Bittensor's Python stack
-uses), with the signing context "substrate" that @polkadot/util-crypto signs with."""
+schnorrkel verification is py-sr25519-bindings (Python bindings of the Rust schnorrkel crate), whose signing
+context is "substrate", the one @polkadot/util-crypto signs with (the golden signed files verify)."""
 from __future__ import annotations
 
 from condense_worker.container import ContainerHeader, signing_message
