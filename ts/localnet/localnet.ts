@@ -110,7 +110,8 @@ function storedCalibration(file: string, minAccuracy: number, out: string): stri
   if (!existsSync(file)) return null;
   try {
     const t = JSON.parse(readFileSync(file, "utf8")) as CalibrationTable;
-    t.kinds = t.kinds.map((k) => ({ ...k, used: k.accuracy >= minAccuracy }));
+    // A kind that failed to draw (its `error`) stays unused whatever its accuracy.
+    t.kinds = t.kinds.map((k) => ({ ...k, used: !k.error && k.accuracy >= minAccuracy }));
     writeFileSync(out, JSON.stringify(t));
     return out;
   } catch {

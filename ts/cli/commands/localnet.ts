@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Argv, CommandModule } from "yargs";
+import type { LocalMinerPlan } from "../../localnet/localnet.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -22,6 +23,8 @@ interface LocalnetArgs {
   python?: string;
   dashboard: boolean;
   dashboard_port: number;
+  miners?: string[];
+  seed?: string;
   [k: string]: unknown;
 }
 
@@ -39,6 +42,26 @@ function hasSmolLM2(python: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `--miners kvzip_shared:0.5 replay:streaming_llm:0.5` (commas work too) -> the localnet's miner plans. */
+export function parseMiners(items: readonly string[]): LocalMinerPlan[] {
+  const specs = items.flatMap((i) => String(i).split(",")).map((s) => s.trim()).filter(Boolean);
+  if (!specs.length) throw new Error("--miners needs at least one ALGORITHM:RATIO");
+  if (specs.length > 16) throw new Error(`--miners: at most 16 miners on one machine (got ${specs.length})`);
+  const seen = new Map<string, number>();
+  return specs.map((spec) => {
+    const parts = spec.split(":");
+    const replay = parts[0] === "replay";
+    const [algorithm, ratioText] = replay ? parts.slice(1) : parts;
+    const ratio = Number(ratioText);
+    if (!algorithm || !/^[a-z0-9_]+$/.test(algorithm) || parts.length !== (replay ? 3 : 2) || !(ratio > 0 && ratio < 1))
+      throw new Error(`--miners: "${spec}" is not ALGORITHM:RATIO or replay:ALGORITHM:RATIO with 0 < RATIO < 1, the share of the KV cache removed (e.g. kvzip_shared:0.5)`);
+    const base = replay ? `replay (cheat)` : `${algorithm}@${ratio}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return { name: n > 1 ? `${base} #${n}` : base, algorithm, ratio, ...(replay ? { behaviour: "replay" as const } : {}) };
+  });
 }
 
 const positiveInt = (a: Record<string, unknown>, k: string) => {
@@ -67,12 +90,18 @@ export const command: CommandModule<object, LocalnetArgs> = {
       .option("python", { type: "string", describe: "Python interpreter with condense_worker installed (default .venv/bin/python)" })
       .option("dashboard", { type: "boolean", default: true, describe: "serve the dashboard on 127.0.0.1 (--no-dashboard: none)" })
       .option("dashboard_port", { type: "number", default: 0, describe: "the dashboard's port on 127.0.0.1 (0: a free one, printed at start)" })
+      .option("seed", { type: "string", describe: "challenge secret, 64 hex digits: the same challenges every run (reproducible runs); default random" })
+      .example("condense localnet --duration 900", "until the first weights are set, then stop")
+      .example("condense localnet --model tiny:llama --period_s 30 --miners knorm:0.5 replay:knorm:0.5", "a quick machinery check (scores are meaningless)")
+      .option("miners", { type: "array", string: true, describe: "the miners, each ALGORITHM:RATIO, or replay:ALGORITHM:RATIO for a cheat that replays one old container (default: kvzip_shared, kvzip, streaming_llm, knorm at 0.5 and one replay cheat)" })
       .check((a) => {
         const r = a as Record<string, unknown>;
         for (const k of ["workers", "threads", "queries", "questions"]) positiveInt(r, k);
         if (!(Number.isInteger(a.dashboard_port) && a.dashboard_port >= 0 && a.dashboard_port <= 65535)) throw new Error(`--dashboard_port must be an integer in 0..65535 (got ${a.dashboard_port})`);
         if (!(a.period_s >= 10)) throw new Error(`--period_s must be at least 10 seconds (got ${a.period_s})`);
         if (a.duration !== undefined && !(a.duration > 0)) throw new Error(`--duration must be a positive number of seconds (got ${a.duration})`);
+        if (a.miners !== undefined) parseMiners(a.miners);
+        if (a.seed !== undefined && !/^[0-9a-f]{64}$/i.test(a.seed)) throw new Error(`--seed must be 64 hex digits (got ${a.seed.length} characters)`);
         const m = dotted(r, "validator.min_full_accuracy");
         if (m !== undefined && !(typeof m === "number" && m >= 0 && m <= 1)) throw new Error(`--validator.min_full_accuracy must be between 0 and 1 (got ${String(m)})`);
         return true;
@@ -174,6 +203,8 @@ export const command: CommandModule<object, LocalnetArgs> = {
         questions: a.questions,
         minFullAccuracy: minFull,
         challengeKinds: kinds,
+        ...(a.miners ? { miners: parseMiners(a.miners) } : {}),
+        ...(a.seed !== undefined ? { seed: a.seed } : {}),
         python,
         log,
         say: out,
