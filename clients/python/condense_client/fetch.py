@@ -45,6 +45,8 @@ class FetchPolicy:
     timeout_s: float = 60.0
     connect_timeout_s: float = 10.0
     resolver: Resolver = field(default=system_resolver, repr=False)
+    # TLS settings for https (e.g. a private CA's store); default: the system's CAs, hostname checked
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
 
     @property
     def address(self) -> AddressPolicy:
@@ -183,7 +185,7 @@ def _get(url: SplitResult, max_bytes: int, policy: FetchPolicy, deadline: float,
         conn_cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
         conn = conn_cls(host, port, timeout=max(0.001, deadline - time.monotonic()))
         if https:
-            ctx = ssl.create_default_context()
+            ctx = policy.ssl_context or ssl.create_default_context()
             sock = ctx.wrap_socket(sock, server_hostname=host)
         conn.sock = sock  # http.client uses a socket that is already set instead of dialling again
         target = (url.path or "/") + (f"?{url.query}" if url.query else "")

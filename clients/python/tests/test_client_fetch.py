@@ -203,3 +203,43 @@ def test_the_model_sets_the_cap_before_a_byte_arrives(server, write, tiny):
     assert code_of(lambda: load_container(url + "/c", tiny, allow_private=True, max_kept_tokens=4)) == "SIZE_DECLARED"
     assert code_of(lambda: load_container(url + "/c", tiny, allow_private=True, max_bytes=size - 1)) == "SIZE_DECLARED"
     assert load_container(url + "/c", tiny, allow_private=True, max_bytes=size).bytes == size
+
+
+def test_https_checks_the_certificate_and_the_host_name(tmp_path, write):
+    """A self-signed server is refused with the system's CAs; trusting its certificate, the download works
+    (TLS on the socket that was vetted, SNI and the hostname check against the URL's host)."""
+    import ssl
+    import subprocess
+
+    from client_helpers import serve
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    path = write()
+    srv, hits = serve(send_file(path))
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    srv.socket = server_ctx.wrap_socket(srv.socket, server_side=True)
+    try:
+        port = srv.server_address[1]
+        url = f"https://127.0.0.1:{port}/c.safetensors"
+        dl = tmp_path / "dl"
+        dl.mkdir()
+        with pytest.raises(ClientError) as err:
+            download(url, 1 << 20, LOOPBACK_OK, str(dl))
+        assert err.value.code == "NETWORK" and "CERTIFICATE_VERIFY_FAILED" in err.value.detail
+        trusted = ssl.create_default_context(cafile=str(cert))
+        policy = FetchPolicy(allow_addresses=("127.0.0.1",), timeout_s=10, ssl_context=trusted)
+        got = download(url, 1 << 20, policy, str(dl))
+        assert got.bytes == os.path.getsize(path)
+        # the certificate names localhost and 127.0.0.1; a name it does not carry fails the hostname check
+        other = FetchPolicy(allow_addresses=("127.0.0.1",), timeout_s=10, ssl_context=trusted,
+                            resolver=resolver_for({"miner.example": "127.0.0.1"}))
+        with pytest.raises(ClientError) as err:
+            download(f"https://miner.example:{port}/c", 1 << 20, other, str(dl))
+        assert err.value.code == "NETWORK" and "miner.example" in err.value.detail
+    finally:
+        srv.shutdown()
+        srv.server_close()
