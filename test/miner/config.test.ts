@@ -93,6 +93,15 @@ describe("miner config", () => {
     expect(e8.message).toContain("--wallet.<name>");
   });
 
+  it("a misspelt flag inside a known group is refused, naming the flag and the closest real one", () => {
+    const e = errorOf(() => resolve(["--miner.algo", "knorm"]));
+    expect(e.issues.map((i) => i.key)).toEqual(["miner.algo"]);
+    expect(e.message).toContain("--miner.algo");
+    expect(e.message).toContain("--miner.algorithm");
+    // several at once, each named; real flags next to them are fine
+    const two = errorOf(() => resolve(["--axon.prot", "1", "--wallet.nme", "x", "--axon.port", "9"]));
+    expect(two.issues.map((i) => i.key).sort()).toEqual(["axon.prot", "wallet.nme"]);
+  });
   it("a bad config file is a ConfigError naming it", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "mcfg-"));
     try {

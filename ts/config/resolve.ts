@@ -99,6 +99,43 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
 }
 
+/** Dotted keys under a known section that are neither a flag nor a section (yargs' camelCase copies are skipped). */
+function unknownKeys(argv: Record<string, unknown>, sections: ReadonlySet<string>, specs: readonly OptionSpec[]): string[] {
+  const known = new Set([...specs.map((s) => s.key), ...sections]);
+  const camel = (k: string) => k.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const knownCamel = new Set([...known].map(camel));
+  const out: string[] = [];
+  for (const sec of sections) {
+    const v = getPath(argv, sec);
+    if (!v || typeof v !== "object" || Array.isArray(v)) continue;
+    for (const k of Object.keys(v)) {
+      const full = `${sec}.${k}`;
+      if (!known.has(full) && !knownCamel.has(full) && !knownCamel.has(camel(full))) out.push(full);
+    }
+  }
+  return out;
+}
+
+/** " (did you mean --x?)" for the closest flag by edit distance, when one is close. */
+function suggest(key: string, specs: readonly OptionSpec[]): string {
+  // Plain Levenshtein: a dozen lines, not worth a dependency.
+  const dist = (a: string, b: string) => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    return prev[b.length]!;
+  };
+  const section = key.slice(0, key.lastIndexOf("."));
+  const best = specs
+    .filter((s) => s.key.startsWith(section + "."))
+    .map((s) => ({ k: s.key, d: s.key.startsWith(key) ? 0 : dist(key, s.key) }))
+    .sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= Math.max(3, Math.floor(key.length / 3)) ? ` (did you mean --${best.k}?)` : "";
+}
+
 /** Returns the validated config; throws ConfigError listing every bad key. */
 export function resolveConfig<S extends z.ZodType>(opts: ResolveOptions<S>): z.output<S> {
   const env = opts.env ?? process.env;
@@ -136,6 +173,10 @@ export function resolveConfig<S extends z.ZodType>(opts: ResolveOptions<S>): z.o
   });
   if (misplaced.length)
     throw new ConfigError(misplaced.map((k) => ({ key: k, message: `--${k} is a group of flags; use --${k}.<name>`, value: getPath(argv, k), source: `flag --${k}` })));
+  // yargs' strict mode lets `--miner.algo` through once `miner` is declared; a misspelt flag must not be dropped silently.
+  const unknown = unknownKeys(argv, sections, opts.specs);
+  if (unknown.length)
+    throw new ConfigError(unknown.map((k) => ({ key: k, message: `unknown flag --${k}${suggest(k, opts.specs)}`, value: getPath(argv, k), source: `flag --${k}` })));
   for (const s of opts.specs) {
     const v = getPath(argv, s.key);
     if (v !== undefined) {
