@@ -2,7 +2,9 @@
 // with a 2 algorithms x 1 ratio x 1 kind x 1 length grid plus `--against` that miner. The JSON must hold the
 // validator's scores for the challenges its seeds name (the validator's runQuery scores the miner on the same
 // challenges the local knorm row answers; the recorded verdicts give the recorded scores through scoreChallenge;
-// the recorded seeds replay the recorded contexts), and the PNG must be a real image.
+// the recorded seeds replay the recorded contexts), and the PNG must be a real image. Each container is evaluated
+// alone (--eval_batch 1), as the validator's runQuery evaluates the miner's here, so the two paths see the same
+// decode shapes.
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
@@ -74,7 +76,7 @@ beforeAll(async () => {
       path.join(ROOT, "bin/condense.js"), "eval", "--model", "tiny:llama", "--threads", "1", "--algorithms", "knorm", "streaming_llm", "--ratios", "0.5",
       "--kinds", "needle_single", "--lengths", String(LENGTH), "--samples", "1", "--questions", "2", "--tiers_file", TIERS, "--seed", "eval-test",
       "--against", `127.0.0.1:${miner.axon.port}`, "--hotkey", minerKey.address, "--wallet.path", wallets, "--wallet.name", "evaluator",
-      "--readback_tokens", "256", "--out", out, "--png", png,
+      "--readback_tokens", "256", "--eval_batch", "1", "--out", out, "--png", png,
     ],
     { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 },
   );
