@@ -96,6 +96,7 @@ def test_corpus_files_lists_only_text_files_inside(corpus, tmp_path):
     ("fifo", "not a regular file"),
     ("empty", "no .txt or .md files"),
     ("missing", "does not exist"),
+    ("dangling", "cannot read corpus file"),
 ])
 def test_hostile_corpora_are_refused_before_reading(corpus, tmp_path, hostile, message):
     target = corpus
@@ -106,6 +107,8 @@ def test_hostile_corpora_are_refused_before_reading(corpus, tmp_path, hostile, m
             f.truncate(1 << 30)  # 1 GB, no blocks on disk
     elif hostile == "fifo":
         os.mkfifo(corpus / "pipe.txt")
+    elif hostile == "dangling":
+        (corpus / "gone.txt").symlink_to(corpus / "never-there.txt")
     elif hostile == "empty":
         target = tmp_path / "empty"
         target.mkdir()

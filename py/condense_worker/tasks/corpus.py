@@ -62,10 +62,14 @@ def corpus_files(corpus_dir: str) -> list[Path]:
             if not name.lower().endswith(SUFFIXES):
                 continue
             path = Path(folder) / name
-            real = path.resolve()
-            if not real.is_relative_to(root):
+            try:
+                real = path.resolve()
+                outside = not real.is_relative_to(root)
+                st = None if outside else os.stat(real)
+            except (OSError, RuntimeError) as exc:  # a dangling link, a link loop, no permission
+                raise TaskError(f"cannot read corpus file {str(path)!r}: {exc}") from None
+            if st is None:
                 raise TaskError(f"corpus file {str(path)!r} links outside corpus_dir {corpus_dir!r}")
-            st = os.stat(real)
             if not stat.S_ISREG(st.st_mode):
                 raise TaskError(f"corpus file {str(path)!r} is not a regular file")
             if st.st_size > MAX_FILE_BYTES:
