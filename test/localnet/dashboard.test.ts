@@ -33,6 +33,8 @@ const NETUID = 3;
 const TIER = "research";
 const PERIODS = [7001, 7002, 7003];
 const HOSTILE_NAME = `<img src=x onerror="window.__pwned='name-img'">evil<script>window.__pwned='name-script'</script>`;
+// What a decoder "answered" comes from a miner's cache: hostile too.
+const HOSTILE_ANSWER = `<img src=x onerror="window.__pwned='answer-img'">7`;
 const HOSTILE_DETAIL = `miner said: <script>window.__pwned='detail-script'</script><img src=x onerror="window.__pwned='detail-img'"> & "quotes"`;
 
 interface World {
@@ -107,7 +109,7 @@ async function world(): Promise<World> {
           scheduledAt: start + 1000 * k,
         });
         const acc = plan[mi]!.accuracy?.[pi]?.[k];
-        if (acc !== undefined) state.recordResult({ challengeId: id, outcome: "ok", accuracy: acc, score: acc, keptTokens: 64, originalTokens: 128, seconds: 1.5 });
+        if (acc !== undefined) state.recordResult({ challengeId: id, outcome: "ok", accuracy: acc, score: acc, keptTokens: 64, originalTokens: 128, seconds: 1.5, decoded: { answers: [`answer-${period}-${mi}-${k}`, HOSTILE_ANSWER], verdicts: [true, false] } });
         else state.recordResult({ challengeId: id, outcome: "refused", refusalCode: "BINDING_MISMATCH", detail: HOSTILE_DETAIL, score: 0 });
       }
     state.closePeriod(period);
@@ -264,13 +266,16 @@ describe.skipIf(!haveChromium && !IN_CI)("dashboard in Chromium", () => {
     const last = PERIODS.at(-1)!;
     const goodFirst = challenges.find((c) => c[0] === String(last) && c[1] === String(good.uid) && c[4]!.includes(`answer-${last}-0-0`))!;
     expect(goodFirst[4]).toBe(`answer-${last}-0-0 ; 42 | forty-two`);
-    expect(goodFirst[5]).toBe("ok");
-    expect(goodFirst[6]).toBe("1.00");
+    // What the decoder answered, each with its verdict; the hostile answer as text.
+    expect(goodFirst[5]).toBe(`[right] answer-${last}-0-0 ; [wrong] ${HOSTILE_ANSWER}`);
+    expect(goodFirst[6]).toBe("ok");
+    expect(goodFirst[7]).toBe("1.00");
     const refusedRows = challenges.filter((c) => c[1] === String(hostile.uid));
     expect(refusedRows).toHaveLength(PERIODS.length * 2);
     for (const c of refusedRows) {
       expect(c[2]).toBe(HOSTILE_NAME);
-      expect(c[5]).toBe("refused BINDING_MISMATCH");
+      expect(c[5]).toBe("-");
+      expect(c[6]).toBe("refused BINDING_MISMATCH");
     }
 
     // Refusals with their reasons, the hostile detail as text.

@@ -18,8 +18,12 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../.
 const BIN = path.join(ROOT, "bin/condense.js");
 const CALIBRATION = path.join(ROOT, "test/localnet/fixtures/calibration-smollm2-1000-1500.json");
 const SEED = "c0de".repeat(16);
-// Far apart in measured quality (1.0 and 0.14 of full's answers in the benchmark), so a short run separates them.
-const MINERS = ["kvzip_sentence:0.5", "streaming_llm:0.75", "replay:streaming_llm:0.5"];
+// Far apart in measured quality (1.0 and 0.0 of full's answers in the benchmark), so a short run separates them.
+// (streaming_llm@0.75, 0.14 there, is no good here: on the localnet's short contexts its recent window often
+// holds the needle, and one run ranked it first.)
+const MINERS = ["kvzip_sentence:0.5", "knorm:0.75", "replay:streaming_llm:0.5"];
+/** Weight-setting periods to wait for: the quality EMA of one period rests on a handful of answers. */
+const PERIODS = 2;
 
 interface Summary {
   localnet: { periods: number; miners: Array<{ uid: number; name: string; algorithm: string }>; weights: Array<[number, number]> };
@@ -40,14 +44,14 @@ describe("condense localnet on SmolLM2", () => {
   it("sets weights that rank the miners as their measured quality predicts, and nothing for the cheat", async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "localnet-rank-"));
     copyFileSync(CALIBRATION, path.join(dir, path.basename(CALIBRATION)));
-    const args = ["localnet", "--state_dir", dir, "--model", "smollm2", "--period_s", "60", "--queries", "2", "--workers", "2", "--duration", "600", "--seed", SEED, "--no-dashboard", "--miners", ...MINERS];
+    const args = ["localnet", "--state_dir", dir, "--model", "smollm2", "--period_s", "60", "--queries", "3", "--validator.challenge_kinds", "needle_single", "--workers", "2", "--duration", "600", "--seed", SEED, "--no-dashboard", "--miners", ...MINERS];
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let stopped = false;
     child.stdout.on("data", (b: Buffer) => {
       stdout += b.toString();
-      if (!stopped && /weights set on chain/.test(stdout)) {
+      if (!stopped && (stdout.match(/weights set on chain/g) ?? []).length >= PERIODS) {
         stopped = true;
         child.kill("SIGINT");
       }
@@ -71,10 +75,8 @@ describe("condense localnet on SmolLM2", () => {
       return { name: m.name, predicted: predicted!, weight: weight.get(m.uid) ?? 0 };
     });
     console.log(rows.map((r) => `${r.name}: measured share of full ${r.predicted.toFixed(2)}, weight ${r.weight.toFixed(3)}`).join("\n"));
-    const byPrediction = [...rows].sort((a, b) => b.predicted - a.predicted);
-    const byWeight = [...rows].sort((a, b) => b.weight - a.weight);
-    expect(byWeight.map((r) => r.name), tail).toEqual(byPrediction.map((r) => r.name));
+    // Every pair the benchmark tells apart is ordered the same way by the weights (equal predictions: no claim).
+    for (const a of rows) for (const b of rows) if (a.predicted > b.predicted) expect([a.name, ">", b.name, a.weight > b.weight], tail).toEqual([a.name, ">", b.name, true]);
     expect(rows.find((r) => r.name.startsWith("replay"))!.weight).toBe(0);
-    for (const r of rows.filter((x) => !x.name.startsWith("replay"))) expect([r.name, r.weight > 0]).toEqual([r.name, true]);
   }, 700_000);
 });

@@ -114,8 +114,15 @@ describe("a validator cycle on the DevChain", () => {
     const hotkeys = v.state.contenders(period).map((c) => c.hotkey);
     expect(hotkeys).not.toContain(net.keys.offline!.address);
     expect(hotkeys).toContain(net.keys.honest!.address);
-    const ok = v.state.db.prepare("SELECT accuracy, full_accuracy FROM results WHERE outcome = 'ok' AND hotkey = ?").all(net.keys.honest!.address) as Array<{ accuracy: number; full_accuracy: number | null }>;
+    const ok = v.state.db.prepare("SELECT accuracy, full_accuracy, answers_json FROM results WHERE outcome = 'ok' AND hotkey = ?").all(net.keys.honest!.address) as Array<{ accuracy: number; full_accuracy: number | null; answers_json: string }>;
     expect(ok.length).toBeGreaterThan(0);
-    for (const r of ok) expect(r.full_accuracy).toBeGreaterThan(0);
+    for (const r of ok) {
+      expect(r.full_accuracy).toBeGreaterThan(0);
+      // What the decoder answered is kept with its verdicts (2 questions per challenge); accuracy is at most
+      // their mean (the existence gate can only lower it).
+      const d = JSON.parse(r.answers_json) as { answers: string[]; verdicts: boolean[] };
+      expect([d.answers.length, d.verdicts.length]).toEqual([2, 2]);
+      expect(d.verdicts.filter(Boolean).length / 2).toBeGreaterThanOrEqual(r.accuracy - 1e-9);
+    }
   });
 });

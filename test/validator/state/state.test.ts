@@ -117,7 +117,11 @@ describe("idempotent writes (issue 10 §6)", () => {
     challenge(s, "c3", "hk");
     s.recordResult({ challengeId: "c1", outcome: "refused", refusalCode: "BINDING_MISMATCH", detail: "x".repeat(5000), score: 0.9 });
     s.recordResult({ challengeId: "c2", outcome: "rate_limited", score: 0 });
-    s.recordResult({ challengeId: "c3", outcome: "ok", score: 0.6, accuracy: 0.6 });
+    // The decoder's answers come from a miner's cache: kept bounded (32 answers, each clipped like a detail).
+    s.recordResult({ challengeId: "c3", outcome: "ok", score: 0.6, accuracy: 0.6, decoded: { answers: Array.from({ length: 100 }, () => "y".repeat(5000)), verdicts: Array.from({ length: 100 }, (_, i) => i === 0) } });
+    const decoded = JSON.parse((s.db.prepare("SELECT answers_json FROM results WHERE challenge_id = 'c3'").get() as { answers_json: string }).answers_json) as { answers: string[]; verdicts: boolean[] };
+    expect([decoded.answers.length, decoded.verdicts.length, Math.max(...decoded.answers.map((a) => a.length)), decoded.verdicts[0], decoded.verdicts[1]]).toEqual([32, 32, 1003, true, false]);
+    expect((s.db.prepare("SELECT answers_json FROM results WHERE challenge_id = 'c1'").get() as { answers_json: string | null }).answers_json).toBeNull();
     const rows = s.db.prepare("SELECT challenge_id, score, full_accuracy, refusal_code, length(detail) AS d FROM results ORDER BY challenge_id").all();
     expect(rows).toEqual([
       { challenge_id: "c1", score: 0, full_accuracy: 0.8, refusal_code: "BINDING_MISMATCH", d: 1003 },

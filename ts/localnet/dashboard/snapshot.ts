@@ -65,6 +65,8 @@ export interface DashboardChallenge {
   scheduledAt: number;
   /** The accepted answers of each question (ground truth, shown only once the challenge has its result). */
   expected: string[][];
+  /** What the decoder answered from the miner's container, per question, with the verdicts; null when not evaluated. */
+  decoded: { answers: string[]; verdicts: boolean[] } | null;
   outcome: string;
   refusalCode: string | null;
   detail: string | null;
@@ -118,6 +120,13 @@ function parseJson(s: unknown): unknown {
   }
 }
 
+/** The decoder's answers and verdicts as stored in results.answers_json; anything malformed is null. */
+function decodedAnswers(v: unknown, chars: number): DashboardChallenge["decoded"] {
+  const d = v as { answers?: unknown; verdicts?: unknown } | null;
+  if (!d || !Array.isArray(d.answers) || !Array.isArray(d.verdicts)) return null;
+  return { answers: d.answers.map((a) => clip(String(a), chars) ?? ""), verdicts: d.verdicts.map((x) => x === true) };
+}
+
 /** Accepted answers per question from a challenge's ground truth ({answers: string[][]}); anything else is []. */
 function expectedAnswers(groundTruth: unknown, chars: number): string[][] {
   const a = (groundTruth as { answers?: unknown } | null)?.answers;
@@ -163,7 +172,7 @@ function readSnapshot(src: DashboardSource, limits: DashboardLimits, now: () => 
   const challenges = (
     db
       .prepare(
-        `SELECT c.id, c.period_id, c.uid, c.hotkey, c.tier, c.origin, c.kind, c.scheduled_at, c.ground_truth_json, r.outcome, r.refusal_code, r.detail, r.accuracy, r.full_accuracy, r.score, r.kept_tokens, r.original_tokens, r.seconds
+        `SELECT c.id, c.period_id, c.uid, c.hotkey, c.tier, c.origin, c.kind, c.scheduled_at, c.ground_truth_json, r.outcome, r.refusal_code, r.detail, r.accuracy, r.full_accuracy, r.score, r.kept_tokens, r.original_tokens, r.seconds, r.answers_json
          FROM results r JOIN challenges c ON c.id = r.challenge_id ORDER BY r.recorded_at DESC, c.id LIMIT ?`,
       )
       .all(limits.challenges) as Row[]
@@ -178,6 +187,7 @@ function readSnapshot(src: DashboardSource, limits: DashboardLimits, now: () => 
       kind: clip(r.kind, limits.chars) ?? "",
       scheduledAt: r.scheduled_at,
       expected: expectedAnswers(parseJson(r.ground_truth_json), limits.chars),
+      decoded: decodedAnswers(parseJson(r.answers_json), limits.chars),
       outcome: r.outcome,
       refusalCode: clip(r.refusal_code, limits.chars),
       detail: clip(r.detail, limits.chars),

@@ -116,7 +116,7 @@ async function queryMiner(d: QueryDeps, c: QueryContender, id: string, ch: Chall
   const kind = ch.questions[0]?.kind ?? "unknown";
   const started = performance.now();
   const done = (r: Omit<ResultRecord, "challengeId">, extra: { answers?: string[]; verdicts?: boolean[] } = {}): ResultRecord => {
-    const rec = { challengeId: id, ...r, timings: { ...clock.timings } };
+    const rec = { challengeId: id, ...r, timings: { ...clock.timings }, ...(extra.answers && extra.verdicts ? { decoded: { answers: extra.answers, verdicts: extra.verdicts } } : {}) };
     d.onResult?.(c, rec, { kind, ...extra });
     if (rec.outcome !== "ok") d.log.info({ uid: c.uid, tier: c.tier, outcome: rec.outcome, code: rec.refusalCode, detail: rec.detail }, "challenge not scored");
     return rec;

@@ -156,4 +156,13 @@ CREATE TABLE organic_api_keys (
 ALTER TABLE results ADD COLUMN timings_json TEXT;
 `,
   },
+  {
+    version: 4,
+    name: "the decoder's answers of each result",
+    sql: `
+-- What the target model answered from the miner's container, per question, with the verdict:
+-- {"answers": [...], "verdicts": [...]}, each answer clipped. NULL when nothing was evaluated.
+ALTER TABLE results ADD COLUMN answers_json TEXT;
+`,
+  },
 ]);

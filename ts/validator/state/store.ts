@@ -84,6 +84,8 @@ export interface ResultRecord {
   timings?: Readonly<Record<string, number | undefined>> | null;
   /** False for an outcome that counts toward the period counters but not the EMA (an unsampled organic success). */
   scored?: boolean;
+  /** What the decoder answered from the container, per question, and the verdicts (results.answers_json). */
+  decoded?: { answers: readonly string[]; verdicts: readonly boolean[] } | null;
 }
 
 export interface ScoreRow {
@@ -124,6 +126,10 @@ type Row = Record<string, any>;
 
 const MAX_DETAIL = 1_000;
 const clip = (s: string | null | undefined) => (s == null ? null : s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL)}...` : s);
+/** Decoder answers kept per result: a few questions, each clipped (they are model output from a miner's cache). */
+const MAX_DECODED = 32;
+const decodedJson = (d: ResultRecord["decoded"]) =>
+  d ? JSON.stringify({ answers: d.answers.slice(0, MAX_DECODED).map((a) => clip(String(a))), verdicts: d.verdicts.slice(0, MAX_DECODED).map(Boolean) }) : null;
 
 export class ValidatorState {
   readonly db: Database.Database;
@@ -292,8 +298,8 @@ export class ValidatorState {
         const now = this.now();
         this.db
           .prepare(
-            `INSERT INTO results (challenge_id, period_id, hotkey, tier, outcome, refusal_code, detail, accuracy, full_accuracy, score, kept_tokens, original_tokens, seconds, recorded_at, timings_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO results (challenge_id, period_id, hotkey, tier, outcome, refusal_code, detail, accuracy, full_accuracy, score, kept_tokens, original_tokens, seconds, recorded_at, timings_json, answers_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             r.challengeId,
@@ -311,6 +317,7 @@ export class ValidatorState {
             r.seconds ?? null,
           now,
             r.timings ? JSON.stringify(r.timings) : null,
+            decodedJson(r.decoded),
           );
         const col = r.outcome === "ok" ? "consumed" : r.outcome === "rate_limited" ? "n429" : "n5xx";
         this.db.prepare(`UPDATE contenders SET total = total + 1, ${col} = ${col} + 1 WHERE period_id = ? AND hotkey = ? AND tier = ?`).run(c.period_id, c.hotkey, c.tier);
