@@ -50,6 +50,8 @@ def challenge_handler(ctx: Context, req: Request) -> Reply:
     if len(body.salt) > MAX_SALT:
         raise InvalidArgument(f"salt longer than {MAX_SALT} characters")
     kinds = tuple(body.kinds) or KINDS
+    if corpus.ORGANIC_KIND in kinds or body.passage:
+        return _organic_qa(ctx, body, kinds, questions, positive, negative)
     if corpus.KIND in kinds:
         if len(body.corpus_dir) > MAX_PATH or len(body.generator) > MAX_GENERATOR_SPEC:
             raise InvalidArgument(f"corpus_dir over {MAX_PATH} or generator over {MAX_GENERATOR_SPEC} characters")
@@ -150,3 +152,30 @@ def _corpus_qa(ctx: Context, body: pb.ChallengeRequest, questions: int, positive
         chunks=[pb.ExistenceChunk(text=t, in_context=lab) for t, lab in ch.chunks],
         context_chars=len(ch.formatted_context), drawn_chars=ch.drawn_chars,
         target_model=body.target_model or ctx.loaded.spec, generator=f"{corpus.GENERATOR}:{gen.model_id}"))
+
+
+def _organic_qa(ctx: Context, body: pb.ChallengeRequest, kinds: tuple[str, ...], questions: int, positive: int,
+                negative: int) -> Reply:
+    """Kind organic_qa: QA written about `passage` (an organic client's context) by the generator; the context
+    is that text unchanged (it is what the miner compressed), its length within [min_chars, max_chars]."""
+    if kinds != (corpus.ORGANIC_KIND,) or not body.passage:
+        raise InvalidArgument(f"kind {corpus.ORGANIC_KIND} needs a passage and no other kind")
+    if len(body.generator) > MAX_GENERATOR_SPEC:
+        raise InvalidArgument(f"generator over {MAX_GENERATOR_SPEC} characters")
+    text = body.passage
+    if not body.min_chars <= len(text) <= body.max_chars:
+        raise InvalidArgument(f"passage of {len(text)} characters outside [{body.min_chars}, {body.max_chars}]")
+    gen = _generator(ctx, body.generator)
+    try:
+        ch = corpus.organic_challenge(text, body.seed, fmt=chat_format(ctx.tokenizer),
+                                      generate=_generate_fn(ctx, gen, questions), num_questions=questions,
+                                      salt=body.salt, n_positive=positive, n_negative=negative)
+    except TaskError as exc:
+        raise InvalidArgument(str(exc)) from None
+    return Reply(pb.ChallengeReply(
+        context=text, formatted_context=text,
+        questions=[pb.ChallengeQuestion(kind=corpus.ORGANIC_KIND, question=q, formatted_question=fq, answers=[a])
+                   for (q, a), fq in zip(ch.qa, ch.formatted_questions)],
+        chunks=[pb.ExistenceChunk(text=t, in_context=lab) for t, lab in ch.chunks],
+        context_chars=len(text), drawn_chars=len(text),
+        target_model=body.target_model or ctx.loaded.spec, generator=f"{corpus.ORGANIC_GENERATOR}:{gen.model_id}"))

@@ -247,3 +247,72 @@ def corpus_challenge(corpus_dir: str, seed: int, *, min_chars: int, max_chars: i
     return CorpusChallenge(context=window, formatted_context=fmt.context(window), passage=passage, qa=tuple(qa),
                            formatted_questions=tuple(fmt.question(q) for q, _ in qa), chunks=tuple(chunks),
                            drawn_chars=drawn)
+
+
+# ---- organic QA: questions and answers about a client's own context -------------------------------------
+
+ORGANIC_KIND = "organic_qa"
+ORGANIC_GENERATOR = "condense-organic-qa-v1"
+
+
+@dataclass(frozen=True)
+class OrganicChallenge:
+    passage: str                           # the part of the text the questions are about
+    qa: tuple[tuple[str, str], ...]
+    formatted_questions: tuple[str, ...]
+    chunks: tuple[tuple[str, bool], ...]   # (text, in_context), shuffled
+
+
+def organic_challenge(text: str, seed: int, *, fmt: ChatFormat, generate, num_questions: int = 1, salt: str = "",
+                      n_positive: int = 2, n_negative: int = 2, attempts: int = 4,
+                      passage_chars: int = PASSAGE_CHARS) -> OrganicChallenge:
+    """QA about a given text (an organic client's context, exactly as the miner compressed it): a seeded passage
+    of about `passage_chars` of it for the generator to read, `num_questions` QA pairs parsed as corpus QA's are
+    (unparsable output moves the passage, attempt k; after `attempts` a TaskError), positive existence chunks
+    from the text and negative ones from unrelated prose. The text itself is not reformatted: questions are
+    asked after it as the miner's container holds it. Same arguments and generator: the same challenge."""
+    if not isinstance(seed, int) or seed < 0:
+        raise TaskError(f"seed must be a non-negative integer, got {seed!r}")
+    if num_questions < 1:
+        raise TaskError(f"num_questions must be >= 1, got {num_questions}")
+    if not 1 <= attempts <= 16:
+        raise TaskError(f"attempts must be in [1, 16], got {attempts}")
+    if len(text.strip()) < MIN_PASSAGE_CHARS:
+        raise TaskError(f"organic_qa needs a text of at least {MIN_PASSAGE_CHARS} characters, got {len(text.strip())}")
+    base = f"{ORGANIC_GENERATOR}:{seed}:{salt}"
+    span = min(passage_chars, len(text))
+    last = ""
+    for k in range(attempts):
+        passage = _word_span(text, random.Random(f"{base}:passage:{k}").randrange(len(text) - span + 1), span)
+        if len(passage) < MIN_PASSAGE_CHARS:
+            last = f"passage of {len(passage)} characters"
+            continue
+        try:
+            qa = parse_qa(generate(QA_PROMPT.format(context=passage, n=num_questions)), num_questions)
+            break
+        except TaskError as exc:
+            last = str(exc)
+    else:
+        raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
+    rng = random.Random(f"{base}:chunks")
+    positives: list[str] = []
+    size = min(256, len(text))  # the subnet's 256-character chunks
+    for _ in range(1000):
+        if len(positives) >= n_positive:
+            break
+        chunk = _word_span(text, rng.randrange(len(text) - size + 1), size)
+        if chunk and chunk not in positives:
+            positives.append(chunk)
+    negatives: list[str] = []
+    for _ in range(1000):
+        if len(negatives) >= n_negative:
+            break
+        chunk = " ".join(unrelated_sentences(rng, 2))
+        if chunk not in text and chunk not in negatives:
+            negatives.append(chunk)
+    if len(positives) < n_positive or len(negatives) < n_negative:
+        raise TaskError("the text is too short for the existence chunks asked for")
+    chunks = [(c, True) for c in positives] + [(c, False) for c in negatives]
+    rng.shuffle(chunks)
+    return OrganicChallenge(passage=passage, qa=tuple(qa), formatted_questions=tuple(fmt.question(q) for q, _ in qa),
+                            chunks=tuple(chunks))

@@ -344,7 +344,7 @@ class CancelRequest(_message.Message):
     def __init__(self, target_request_id: _Optional[str] = ...) -> None: ...
 
 class ChallengeRequest(_message.Message):
-    __slots__ = ("seed", "min_chars", "max_chars", "kinds", "num_questions", "target_model", "salt", "num_positive_chunks", "num_negative_chunks", "corpus_dir", "generator")
+    __slots__ = ("seed", "min_chars", "max_chars", "kinds", "num_questions", "target_model", "salt", "num_positive_chunks", "num_negative_chunks", "corpus_dir", "generator", "passage")
     SEED_FIELD_NUMBER: _ClassVar[int]
     MIN_CHARS_FIELD_NUMBER: _ClassVar[int]
     MAX_CHARS_FIELD_NUMBER: _ClassVar[int]
@@ -356,6 +356,7 @@ class ChallengeRequest(_message.Message):
     NUM_NEGATIVE_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     CORPUS_DIR_FIELD_NUMBER: _ClassVar[int]
     GENERATOR_FIELD_NUMBER: _ClassVar[int]
+    PASSAGE_FIELD_NUMBER: _ClassVar[int]
     seed: int
     min_chars: int
     max_chars: int
@@ -367,7 +368,8 @@ class ChallengeRequest(_message.Message):
     num_negative_chunks: int
     corpus_dir: str
     generator: str
-    def __init__(self, seed: _Optional[int] = ..., min_chars: _Optional[int] = ..., max_chars: _Optional[int] = ..., kinds: _Optional[_Iterable[str]] = ..., num_questions: _Optional[int] = ..., target_model: _Optional[str] = ..., salt: _Optional[str] = ..., num_positive_chunks: _Optional[int] = ..., num_negative_chunks: _Optional[int] = ..., corpus_dir: _Optional[str] = ..., generator: _Optional[str] = ...) -> None: ...
+    passage: str
+    def __init__(self, seed: _Optional[int] = ..., min_chars: _Optional[int] = ..., max_chars: _Optional[int] = ..., kinds: _Optional[_Iterable[str]] = ..., num_questions: _Optional[int] = ..., target_model: _Optional[str] = ..., salt: _Optional[str] = ..., num_positive_chunks: _Optional[int] = ..., num_negative_chunks: _Optional[int] = ..., corpus_dir: _Optional[str] = ..., generator: _Optional[str] = ..., passage: _Optional[str] = ...) -> None: ...
 
 class FromWorker(_message.Message):
     __slots__ = ("protocol_version", "request_id", "tensors", "hello", "heartbeat", "dead", "error", "health", "tokenize", "prefill", "generate", "compress", "evaluate", "train_progress", "shutdown", "echo", "challenge")
