@@ -19,6 +19,7 @@ const HERE = path.dirname(new URL(import.meta.url).pathname);
 const TIERS = path.join(HERE, "fixtures/tiers-small.json");
 const CALIBRATION = path.join(HERE, "fixtures/calibration-smollm2-small.json");
 const SECRET = process.env.CONDENSE_CYCLE_SECRET ?? "5ec7e7".padEnd(64, "0");
+const CYCLE_PERIOD = Number(process.env.CONDENSE_CYCLE_PERIOD ?? 1_000_000);
 const BEHAVIOURS: Behaviour[] = ["wrong_shape", "replay", "forged_binding", "huge_hotkey", "huge_download", "stalled_download", "over_capacity"];
 
 let dir: string;
@@ -35,7 +36,7 @@ beforeAll(async () => {
     "--validator.period_s", "30", "--validator.max_queries_per_contender", "3", "--validator.questions", "2", "--validator.top_fraction", "1",
     "--validator.download_timeout_s", "5", "--validator.challenge_kinds", "needle_single", "--validator.query_concurrency", "4", "--logging.level", "warn",
   ]);
-  // A fixed challenge secret makes the run deterministic (greedy decoding): the same challenges every run, so
+  // A fixed challenge secret and period make the run deterministic (greedy decoding): the same challenges every run, so
   // the lazy miner's few lucky answers (needles inside its recent window) do not come and go between runs.
   const seed = openValidatorState(path.join(dir, "state.db"));
   seed.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?)").run(SECRET);
@@ -43,7 +44,9 @@ beforeAll(async () => {
   // The validator evaluates on the same workers the miners compress on (one 2-core machine).
   const shared: NeuronPool = { request: (r) => net.pool.request(r), workers: () => net.pool.workers(), close: async () => undefined };
   v = await startValidator(cfg, { chain: net.chain, hotkey: net.validator, startPool: async () => shared as never, manual: true });
-  const r = await v.runPeriodOnce();
+  // A fixed period (long over, so its queries run at once): with the fixed secret, the same challenges every
+  // run. The challenge ids, and so the challenges, are drawn from the period id, which the clock would change.
+  const r = await v.runPeriodOnce(undefined, CYCLE_PERIOD);
   expect(r.period.closed).toBe(true);
   expect(r.weights?.status).toBe("submitted");
   weights = new Map(net.chain.weightsOf(NETUID, net.validatorUid));

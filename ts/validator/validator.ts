@@ -25,10 +25,12 @@ import { periodAt } from "./schedule/plan.js";
 import { challengeBounds, runQuery, type QueryDeps } from "./schedule/query.js";
 
 export { challengeBounds };
-import { DEFAULT_CHALLENGE_SCORE_CONFIG, DEFAULT_WEIGHTS_CONFIG } from "./score/index.js";
+import { DEFAULT_CHALLENGE_SCORE_CONFIG, DEFAULT_WEIGHTS_CONFIG, type ChallengeScoreConfig } from "./score/index.js";
+import { ORGANIC_QA_KIND, OrganicScoringMetrics, ScoringQueue, scoreOrganicSample, type OrganicScoreDeps } from "./organic/index.js";
 import { openValidatorState, type ValidatorState } from "./state/index.js";
 import { checkContainer, createGuardedAgent, createPrivateDir, DEFAULT_URL_POLICY, downloadToFile, isVerifyError, maxContainerBytes, removePrivateDir, type RefusalCode } from "./verify/index.js";
 import { DEFAULT_ALLOWED_DTYPES } from "./verify/container.js";
+import type { ContainerHeader } from "../container/types.js";
 import { revealPendingCommits, setPeriodWeights, type WeightsOutcome } from "./weights/index.js";
 
 export interface ValidatorDeps extends NeuronDeps {
@@ -47,8 +49,12 @@ export interface RunningValidator {
   calibration: CalibrationTable;
   organicPort: number | null;
   opsPort: number | null;
-  /** Runs the current period to its end, then sets weights (what the loop does each period). */
-  runPeriodOnce(signal?: AbortSignal): Promise<{ period: PeriodOutcome; weights: WeightsOutcome | null }>;
+  /**
+   * Runs the current period to its end, then sets weights (what the loop does each period). Tests may name a
+   * period: one already over runs its queries at once, and a fixed id (with a fixed secret) draws the same
+   * challenges every run.
+   */
+  runPeriodOnce(signal?: AbortSignal, periodId?: number): Promise<{ period: PeriodOutcome; weights: WeightsOutcome | null }>;
   stop(): Promise<void>;
 }
 
@@ -190,14 +196,14 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
     for (const p of state.openPeriods())
       if (p.endsAt <= Date.now() && state.closePeriod(p.id)) await finishPeriod({ periodId: p.id, contenders: state.contenders(p.id).length, queries: 0, alreadyDone: 0, failedToRun: 0, closed: true });
 
-    const runPeriodOnce = async (signal: AbortSignal = new AbortController().signal) => {
-      const period = await runPeriod(periodDeps, periodAt(Date.now(), periodMs).id, signal);
+    const runPeriodOnce = async (signal: AbortSignal = new AbortController().signal, periodId?: number) => {
+      const period = await runPeriod(periodDeps, periodId ?? periodAt(Date.now(), periodMs).id, signal);
       return { period, weights: await finishPeriod(period) };
     };
 
     let organicPort: number | null = null;
     if (cfg.validator.organic.port !== undefined) {
-      const org = await startOrganic(cfg, { state, dendrite, tiers: plan.tiers, neuron, pool });
+      const org = await startOrganic(cfg, { state, dendrite, tiers: plan.tiers, neuron, pool, scoring: { hotkey: neuron.hotkey.address, templateModel, score: queryDeps.score! } });
       cleanup.push("organic API", () => org.close());
       organicPort = org.port;
     }
@@ -240,8 +246,17 @@ export const DEFAULT_CHALLENGE_KINDS = ["needle_single", "single_fact", "kv_retr
 /** The organic API over the validator's state: contenders of the latest period with their scores. */
 export async function startOrganic(
   cfg: ValidatorConfig,
-  d: { state: ValidatorState; dendrite: Dendrite; tiers: TierTable; neuron: Pick<Neuron, "registry" | "log">; pool?: NeuronPool },
-): Promise<{ port: number; close: () => Promise<void> }> {
+  d: {
+    state: ValidatorState;
+    dendrite: Dendrite;
+    tiers: TierTable;
+    neuron: Pick<Neuron, "registry" | "log">;
+    /** Workers in this process: sampled results are then quality-scored too (organic QA); without, verified only. */
+    pool?: NeuronPool;
+    /** What quality scoring needs from the validator (with `pool`). */
+    scoring?: { hotkey: string; templateModel: (tier: string) => string; score: ChallengeScoreConfig };
+  },
+): Promise<{ port: number; close: () => Promise<void>; drain: () => Promise<void> }> {
   const keys = new ApiKeyStore(d.state.db);
   const candidates = (tier: string): OrganicCandidate[] => {
     const latest = d.state.db.prepare("SELECT MAX(period_id) AS id FROM contenders").get() as { id: number | null };
@@ -258,28 +273,48 @@ export async function startOrganic(
   const policy = { ...DEFAULT_URL_POLICY, allowPrivate: cfg.validator.allow_private_downloads ?? cfg.validator.allow_private };
   const agent = createGuardedAgent({ policy, connections: cfg.validator.download_concurrency });
   const dir = createPrivateDir("condense-organic-");
-  const verify = async (c: OrganicCandidate, req: OrganicRequest, o: OkOutcome): Promise<RefusalCode | null> => {
+  const verify: OrganicVerify = async (c, req, o) => {
     const model = d.state.meta<ModelShape>("model_shape");
     const tier = d.tiers.tiers[req.tier];
-    if (!model || !tier) return null;
+    if (!model || !tier) return { refusal: null, file: null, header: null };
     let file: string | null = null;
     try {
       const dl = await downloadToFile(o.url, { dispatcher: agent, dir, maxBytes: maxContainerBytes({ model, maxKeptTokens: tier.max_condensed_tokens, allowedDtypes: DEFAULT_ALLOWED_DTYPES }), deadline: Date.now() + (cfg.validator.download_timeout_s ?? tier.timeout_s) * 1000, policy });
       file = dl.path;
-      await checkContainer(dl.path, { targetModel: canonicalModel(d.tiers, req.targetModel), model, minKeptTokens: tier.min_condensed_tokens, maxKeptTokens: tier.max_condensed_tokens, contextSha256: contextSha256(req.context), minerHotkey: c.hotkey });
-      return null;
+      const header = await checkContainer(dl.path, { targetModel: canonicalModel(d.tiers, req.targetModel), model, minKeptTokens: tier.min_condensed_tokens, maxKeptTokens: tier.max_condensed_tokens, contextSha256: contextSha256(req.context), minerHotkey: c.hotkey });
+      // The caller owns (and removes) the file from here.
+      const kept = { refusal: null, file, header };
+      file = null;
+      return kept;
     } catch (e) {
-      if (isVerifyError(e)) return e.code;
+      if (isVerifyError(e)) return { refusal: e.code, file: null, header: null };
       throw e;
     } finally {
       if (file) rmSync(file, { force: true });
     }
   };
+  // Quality scoring of sampled results needs workers in this process; `condense validator organic` has none.
+  const metrics = new OrganicScoringMetrics(d.neuron.registry, Object.keys(d.tiers.tiers));
+  const scoringOn = d.pool !== undefined && d.scoring !== undefined && cfg.validator.organic.max_scoring > 0;
+  if (!scoringOn && cfg.validator.organic.verify_share > 0)
+    d.neuron.log.info({ verifyShare: cfg.validator.organic.verify_share, maxScoring: cfg.validator.organic.max_scoring }, d.pool ? "organic samples are verified only: --validator.organic.max_scoring is 0" : "organic samples are verified only: no workers in this process (quality scoring runs where the validator's workers are)");
+  const queue = new ScoringQueue({ maxInFlight: Math.max(1, cfg.validator.organic.max_scoring), maxQueued: cfg.validator.organic.scoring_queue });
+  const stopping = new AbortController();
+  const scorer: OrganicScorer | null = scoringOn
+    ? {
+        queue,
+        metrics,
+        deps: { pool: d.pool!, secret: d.state.secret(), dir, hotkey: d.scoring!.hotkey, questions: cfg.validator.questions, generator: cfg.validator.generator_model ?? "", score: d.scoring!.score, log: d.neuron.log },
+        templateModel: d.scoring!.templateModel,
+        tiers: d.tiers,
+        signal: stopping.signal,
+      }
+    : null;
   const router = new OrganicRouter({
     candidates: (tier) => candidates(tier),
     forward: dendriteForward(d.dendrite, { timeoutMs: (tier) => (d.tiers.tiers[tier]?.timeout_s ?? 30) * 1000 }),
     verifyShare: cfg.validator.organic.verify_share,
-    record: (c, req, outcome, sampled) => void recordOrganic(d.state, c, req, outcome, sampled ? verify : null, d.neuron.log),
+    record: (c, req, outcome, sampled) => void recordOrganic(d.state, c, req, outcome, sampled ? verify : null, sampled ? scorer : null, d.neuron.log).catch((e: unknown) => d.neuron.log.warn({ err: String(e), uid: c.uid }, "organic outcome not recorded")),
   });
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin, { registry: d.neuron.registry });
@@ -289,44 +324,107 @@ export async function startOrganic(
   const addr = app.server.address();
   return {
     port: addr && typeof addr === "object" ? addr.port : 0,
+    drain: () => queue.drain(),
     close: async () => {
       await app.close();
+      // Scoring jobs still running are cancelled (their samples stay unrecorded: the period counts them not).
+      stopping.abort();
+      await queue.drain();
       await agent.close();
       removePrivateDir(dir);
     },
   };
 }
 
+type OrganicVerify = (c: OrganicCandidate, req: OrganicRequest, o: OkOutcome) => Promise<{ refusal: RefusalCode | null; file: string | null; header: ContainerHeader | null }>;
+
+interface OrganicScorer {
+  queue: ScoringQueue;
+  metrics: OrganicScoringMetrics;
+  deps: OrganicScoreDeps;
+  templateModel: (tier: string) => string;
+  tiers: TierTable;
+  signal: AbortSignal;
+}
+
 /**
  * An organic attempt feeds the same period counters as synthetic ones (a success consumes capacity, a 429 and a
- * failure count apart). Organic contexts have no ground truth, so a sampled success is not quality-scored here:
- * it counts toward reliability only (scoring organic text needs questions written by an LLM worker).
+ * failure count apart). A sampled success is verified; where this process has workers and a scoring slot (or a
+ * queue place) is free, it is also quality-scored against organic QA (./organic/scoring.ts) and counts in the EMA
+ * like a synthetic result; otherwise it counts toward reliability only (`scored: false`, the reason in `detail`).
  */
 async function recordOrganic(
   state: ValidatorState,
   c: OrganicCandidate,
   req: OrganicRequest,
   o: ForwardOutcome,
-  verify: ((c: OrganicCandidate, req: OrganicRequest, o: OkOutcome) => Promise<RefusalCode | null>) | null,
+  verify: OrganicVerify | null,
+  scorer: OrganicScorer | null,
   log: Logger,
 ): Promise<void> {
+  const sampled = verify !== null && o.kind === "ok";
+  const v = sampled ? await verify(c, req, o as OkOutcome) : { refusal: null, file: null, header: null };
+  let owned = v.file;
   try {
-    const sampled = verify !== null && o.kind === "ok";
-    const refusal = sampled ? await verify(c, req, o) : null;
     const period = (state.db.prepare("SELECT MAX(period_id) AS id FROM contenders WHERE hotkey = ? AND tier = ?").get(c.hotkey, req.tier) as { id: number | null }).id;
     if (period === null || state.period(period)?.closedAt !== null) return;
     const id = `organic-${randomUUID()}`;
-    state.logChallenge({ id, periodId: period, hotkey: c.hotkey, tier: req.tier, uid: c.uid, origin: "organic", kind: "organic", seed: "", params: { sampled }, groundTruth: null, contextSha256: contextSha256(req.context), fullAccuracy: null, scheduledAt: Date.now() });
-    if (refusal) {
+    const log1 = (kind: string, groundTruth: unknown, fullAccuracy: number | null) =>
+      state.logChallenge({ id, periodId: period, hotkey: c.hotkey, tier: req.tier, uid: c.uid, origin: "organic", kind, seed: "", params: { sampled }, groundTruth, contextSha256: contextSha256(req.context), fullAccuracy, scheduledAt: Date.now() });
+    if (v.refusal) {
       // A refused container counts as a synthetic refusal does: a failure, and a 0 in the quality EMA.
-      state.recordResult({ challengeId: id, outcome: "refused", score: 0, refusalCode: refusal, detail: "organic, sampled", seconds: o.latencyMs / 1000 });
-      log.info({ uid: c.uid, code: refusal }, "sampled organic container refused");
+      log1("organic", null, null);
+      state.recordResult({ challengeId: id, outcome: "refused", score: 0, refusalCode: v.refusal, detail: "organic, sampled", seconds: o.latencyMs / 1000 });
+      log.info({ uid: c.uid, code: v.refusal }, "sampled organic container refused");
       return;
     }
+    const tier = scorer?.tiers.tiers[req.tier];
+    if (o.kind === "ok" && v.file && v.header && scorer && tier) {
+      const file = v.file;
+      const header = v.header;
+      const ok = o;
+      const offered = scorer.queue.offer(async () => {
+        try {
+          const s = await scoreOrganicSample(scorer.deps, {
+            id, hotkey: c.hotkey, tier: req.tier, context: req.context, targetModel: canonicalModel(scorer.tiers, req.targetModel), templateModel: scorer.templateModel(req.tier),
+            containerPath: file, keptTokens: header.meta.keptTokens, originalTokens: header.meta.originalTokens, accelerate: tier.accelerate_reward_scalar, maxCondensedTokens: tier.max_condensed_tokens,
+            deadline: Date.now() + 600_000, signal: scorer.signal,
+          });
+          if (state.period(period)?.closedAt !== null) return;
+          const truth = s.challenge ? { answers: s.challenge.questions.map((q) => q.answers), questions: s.challenge.questions.map((q) => q.question), chunks: s.challenge.chunks.map((x) => ({ text: x.text, in_context: x.inContext })) } : null;
+          log1(s.challenge ? ORGANIC_QA_KIND : "organic", truth, s.fullAccuracy);
+          if (s.scored) {
+            state.recordResult({ challengeId: id, ...s.result, seconds: ok.latencyMs / 1000 }, scorer.deps.score.emaAlpha);
+            if (s.result.outcome === "ok") scorer.metrics.scored.labels(scorer.metrics.tier(req.tier)).inc();
+            log.info({ uid: c.uid, outcome: s.result.outcome, score: s.result.score, fullAccuracy: s.fullAccuracy }, "sampled organic result scored");
+          } else {
+            scorer.metrics.skipped.labels(scorer.metrics.tier(req.tier), s.reason).inc();
+            state.recordResult({ challengeId: id, outcome: "ok", score: 0, scored: false, detail: s.detail, seconds: ok.latencyMs / 1000, keptTokens: header.meta.keptTokens, originalTokens: header.meta.originalTokens, ...(s.result?.decoded ? { decoded: s.result.decoded } : {}) });
+            log.info({ uid: c.uid, reason: s.reason, detail: s.detail }, "sampled organic result verified, not quality-scored");
+          }
+        } catch (e) {
+          if (scorer.signal.aborted) return;
+          scorer.metrics.skipped.labels(scorer.metrics.tier(req.tier), "error").inc();
+          log.warn({ err: String(e), uid: c.uid }, "organic scoring failed; the sample counts as verified only");
+          if (state.period(period)?.closedAt !== null || state.challenge(id)) return;
+          log1("organic", null, null);
+          state.recordResult({ challengeId: id, outcome: "ok", score: 0, scored: false, detail: `organic scoring failed: ${String(e)}`, seconds: ok.latencyMs / 1000, keptTokens: header.meta.keptTokens, originalTokens: header.meta.originalTokens });
+        } finally {
+          rmSync(file, { force: true });
+        }
+      });
+      if (offered) {
+        owned = null; // the job removes it
+        return;
+      }
+      scorer.metrics.skipped.labels(scorer.metrics.tier(req.tier), "busy").inc();
+    }
+    log1("organic", null, null);
     const outcome = o.kind === "ok" ? "ok" : o.kind === "rate_limited" ? "rate_limited" : "failed";
-    state.recordResult({ challengeId: id, outcome, score: 0, scored: false, refusalCode: o.kind === "ok" ? null : o.kind, detail: o.kind === "ok" ? null : o.message, seconds: o.latencyMs / 1000, ...(o.kind === "ok" ? { keptTokens: o.keptTokens, originalTokens: o.originalTokens } : {}) });
-  } catch (e) {
-    log.warn({ err: String(e), uid: c.uid }, "organic outcome not recorded");
+    const why = !sampled ? null : !scorer ? "organic, sampled: verified only (no workers in this process)" : "organic, sampled: verified only (over --validator.organic.max_scoring and its queue)";
+    state.recordResult({ challengeId: id, outcome, score: 0, scored: false, refusalCode: o.kind === "ok" ? null : o.kind, detail: o.kind === "ok" ? why : o.message, seconds: o.latencyMs / 1000, ...(o.kind === "ok" ? { keptTokens: o.keptTokens, originalTokens: o.originalTokens } : {}) });
+  } finally {
+    if (owned) rmSync(owned, { force: true });
   }
 }
 
