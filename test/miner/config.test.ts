@@ -93,6 +93,11 @@ describe("miner config", () => {
     expect(e8.message).toContain("--wallet.<name>");
   });
 
+  it("an array flag takes commas as well as spaces, as its environment variable does", () => {
+    expect(resolve(["--miner.tiers", "research,inference"]).miner.tiers).toEqual(["research", "inference"]);
+    expect(resolve(["--miner.tiers", "research", "inference"]).miner.tiers).toEqual(["research", "inference"]);
+    expect(resolve([], { CONDENSE_MINER_TIERS: "research, inference" }).miner.tiers).toEqual(["research", "inference"]);
+  });
   it("a misspelt flag inside a known group is refused, naming the flag and the closest real one", () => {
     const e = errorOf(() => resolve(["--miner.algo", "knorm"]));
     expect(e.issues.map((i) => i.key)).toEqual(["miner.algo"]);

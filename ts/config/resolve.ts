@@ -61,6 +61,8 @@ function setPath(obj: Record<string, unknown>, key: string, value: unknown): voi
 /** Strings from env (and file values written as strings) are converted by the option's type; a failed
  * conversion keeps the raw string so validation reports it verbatim. */
 function convert(value: unknown, type: OptionType): unknown {
+  // `--miner.tiers a,b` means what `--miner.tiers a b` and CONDENSE_MINER_TIERS=a,b mean.
+  if (type === "array" && Array.isArray(value)) return value.flatMap((v) => (typeof v === "string" ? v.split(",").map((x) => x.trim()).filter(Boolean) : [v]));
   if (typeof value !== "string") return value;
   const s = value.trim();
   switch (type) {
