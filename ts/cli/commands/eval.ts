@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Argv, CommandModule } from "yargs";
+import { PROCEDURAL_KINDS } from "../../validator/challenges/kinds.js";
 
 interface EvalArgs {
   model: string;
@@ -58,7 +59,7 @@ function check(a: EvalArgs): true {
   if (a.threads !== undefined) int("threads", a.threads, 1, 1024);
   for (const r of a.ratios) if (typeof r !== "number" || !(r > 0 && r < 1)) throw new Error(`--ratios: each ratio is the share of tokens removed, strictly between 0 and 1 (got ${String(r)})`);
   for (const L of a.lengths ?? []) int("lengths", L, 200, 2_000_000);
-  for (const k of a.kinds) if (!/^[a-z_]+$/.test(k)) throw new Error(`--kinds: ${JSON.stringify(k)} is not a task kind (e.g. needle_single)`);
+  for (const k of a.kinds) if (!(PROCEDURAL_KINDS as readonly string[]).includes(k)) throw new Error(`--kinds: ${JSON.stringify(k)} is not a task kind (one of ${PROCEDURAL_KINDS.join(", ")})`);
   for (const al of a.algorithms) if (!/^[a-z0-9_]+$/.test(al)) throw new Error(`--algorithms: ${JSON.stringify(al)} is not an algorithm name (e.g. kvzip_shared)`);
   if (!(a.min_full_existence >= 0 && a.min_full_existence <= 1)) throw new Error(`--min_full_existence must be between 0 and 1 (got ${a.min_full_existence})`);
   if (a.hotkey !== undefined && a.against === undefined) throw new Error("--hotkey names the miner of --against; give --against HOST:PORT too");
