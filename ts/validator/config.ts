@@ -40,6 +40,8 @@ export const VALIDATOR_OPTIONS: readonly OptionSpec[] = [
   { key: "validator.organic.host", type: "string", describe: "address the organic API binds to" },
   { key: "validator.organic.verify_share", type: "number", describe: "share of organic results verified and scored like synthetic ones" },
   { key: "validator.organic.timeout_s", type: "number", describe: "whole-request timeout of the organic API, seconds" },
+  { key: "validator.organic.max_scoring", type: "number", describe: "sampled organic results quality-scored at once (organic QA through the workers); more are verified only" },
+  { key: "validator.organic.scoring_queue", type: "number", describe: "sampled organic results waiting to be quality-scored; beyond it a sample is verified only (counted in a metric)" },
 ];
 
 const defaultStatePath = (netuid: number) => path.join(os.homedir(), ".condense", "validator", `netuid${netuid}`, "state.db");
@@ -77,6 +79,8 @@ export const ValidatorSectionSchema = z
         host: z.string().min(1).default("127.0.0.1"),
         verify_share: z.number().min(0).max(1).default(0.1),
         timeout_s: z.number().gt(0).max(600).default(60),
+        max_scoring: z.number().int().min(0).max(64).default(2),
+        scoring_queue: z.number().int().min(0).max(256).default(8),
       })
       .prefault({}),
   })

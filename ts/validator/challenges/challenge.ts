@@ -25,6 +25,8 @@ export interface ChallengeParams {
   corpusDir?: string;
   /** ... and the model that writes the questions and answers; empty or absent = the worker's own model. */
   generator?: string;
+  /** Kind organic_qa: the text the generator writes the QA about (returned unchanged as the context). */
+  passage?: string;
   timeoutMs?: number;
   /** Absolute epoch ms. */
   deadline?: number;
@@ -94,6 +96,7 @@ export async function requestChallenge(pool: Pick<WorkerPool, "request">, params
         numNegativeChunks: negatives,
         corpusDir: params.corpusDir ?? "",
         generator: params.generator ?? "",
+        passage: params.passage ?? "",
       },
     },
     ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}),

@@ -5,3 +5,4 @@ export { openApiDocument } from "./openapi.js";
 export { organicPlugin, type OrganicPluginOptions, type OrganicTier } from "./plugin.js";
 export { OrganicRouter, orderCandidates, type ForwardOutcome, type OkOutcome, type OrganicCandidate, type OrganicRequest, type RouteResult, type RouterOptions } from "./router.js";
 export { CondenseRequestSchema, CondenseResponseSchema, type CondenseRequest, type CondenseResponse } from "./schema.js";
+export { ORGANIC_QA_KIND, OrganicScoringMetrics, SCORING_SKIPS, ScoringQueue, scoreOrganicSample, type OrganicSample, type OrganicScoreDeps, type OrganicScoreOutcome, type OrganicScoringConfig, type ScoringSkip } from "./scoring.js";
