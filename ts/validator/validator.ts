@@ -300,6 +300,7 @@ export async function startOrganic(
     d.neuron.log.info({ verifyShare: cfg.validator.organic.verify_share, maxScoring: cfg.validator.organic.max_scoring }, d.pool ? "organic samples are verified only: --validator.organic.max_scoring is 0" : "organic samples are verified only: no workers in this process (quality scoring runs where the validator's workers are)");
   const queue = new ScoringQueue({ maxInFlight: Math.max(1, cfg.validator.organic.max_scoring), maxQueued: cfg.validator.organic.scoring_queue });
   const stopping = new AbortController();
+  const recording = new Set<Promise<void>>();
   const scorer: OrganicScorer | null = scoringOn
     ? {
         queue,
@@ -314,8 +315,17 @@ export async function startOrganic(
     candidates: (tier) => candidates(tier),
     forward: dendriteForward(d.dendrite, { timeoutMs: (tier) => (d.tiers.tiers[tier]?.timeout_s ?? 30) * 1000 }),
     verifyShare: cfg.validator.organic.verify_share,
-    record: (c, req, outcome, sampled) => void recordOrganic(d.state, c, req, outcome, sampled ? verify : null, sampled ? scorer : null, d.neuron.log).catch((e: unknown) => d.neuron.log.warn({ err: String(e), uid: c.uid }, "organic outcome not recorded")),
+    record: (c, req, outcome, sampled) => {
+      const p = recordOrganic(d.state, c, req, outcome, sampled ? verify : null, sampled ? scorer : null, d.neuron.log).catch((e: unknown) => d.neuron.log.warn({ err: String(e), uid: c.uid }, "organic outcome not recorded"));
+      recording.add(p);
+      void p.finally(() => recording.delete(p));
+    },
   });
+  // Every outcome being recorded (verification included), then every scoring job: what `drain` waits for.
+  const drain = async () => {
+    while (recording.size) await Promise.allSettled([...recording]);
+    await queue.drain();
+  };
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin, { registry: d.neuron.registry });
   await app.register(healthPlugin, { health: () => healthOf(d.pool?.workers() ?? []) });
@@ -324,12 +334,12 @@ export async function startOrganic(
   const addr = app.server.address();
   return {
     port: addr && typeof addr === "object" ? addr.port : 0,
-    drain: () => queue.drain(),
+    drain,
     close: async () => {
       await app.close();
       // Scoring jobs still running are cancelled (their samples stay unrecorded: the period counts them not).
       stopping.abort();
-      await queue.drain();
+      await drain();
       await agent.close();
       removePrivateDir(dir);
     },
