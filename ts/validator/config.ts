@@ -9,6 +9,7 @@ import { BITTENSOR_OPTIONS, addOptions, type OptionSpec } from "../config/option
 import { resolveConfig } from "../config/resolve.js";
 import { BittensorConfigShape } from "../config/schema.js";
 import { NEURON_WORKER_OPTIONS, NeuronWorkerShape } from "../neuron/options.js";
+import { CHALLENGE_KINDS } from "./challenges/kinds.js";
 
 export const VALIDATOR_OPTIONS: readonly OptionSpec[] = [
   ...BITTENSOR_OPTIONS,
@@ -57,7 +58,7 @@ export const ValidatorSectionSchema = z
     capacity_multiplier: z.number().gt(0).max(100).default(1),
     max_queries_per_contender: z.number().int().min(1).max(10_000).default(32),
     questions: z.number().int().min(1).max(32).default(3),
-    challenge_kinds: z.array(z.string().regex(/^[a-z_]+$/, "a task kind such as needle")).default([]),
+    challenge_kinds: z.array(z.string().refine((k) => CHALLENGE_KINDS.includes(k), `a task kind: one of ${CHALLENGE_KINDS.join(", ")}`)).default([]),
     calibration_file: z.string().min(1).optional(),
     corpus_dir: z.string().min(1).optional(),
     generator_model: z.string().min(1).max(512).optional(),

@@ -22,6 +22,7 @@ import { dendriteForward } from "./organic/forward.js";
 import { Batcher } from "./schedule/batcher.js";
 import { runPeriod, type PeriodOutcome } from "./schedule/period.js";
 import { periodAt } from "./schedule/plan.js";
+import { PROCEDURAL_KINDS } from "./challenges/kinds.js";
 import { challengeBounds, runQuery, type QueryDeps } from "./schedule/query.js";
 
 export { challengeBounds };
@@ -241,7 +242,7 @@ export async function startValidator(cfg: ValidatorConfig, deps: ValidatorDeps =
 }
 
 /** Task kinds tried at calibration when --validator.challenge_kinds names none. */
-export const DEFAULT_CHALLENGE_KINDS = ["needle_single", "single_fact", "kv_retrieval", "variable_tracking", "counting", "needle_decoys", "two_hop", "needle_multikey", "lookalike_keys"];
+export const DEFAULT_CHALLENGE_KINDS: string[] = [...PROCEDURAL_KINDS];
 
 /** The organic API over the validator's state: contenders of the latest period with their scores. */
 export async function startOrganic(

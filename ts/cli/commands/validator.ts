@@ -150,7 +150,13 @@ const calibrateCmd: CommandModule = {
 export const command: CommandModule = {
   command: "validator",
   describe: "run a validator: challenge miners, verify and score their containers, set weights",
-  builder: (y) => addOptions(y, VALIDATOR_OPTIONS).command(organic).command(keys).command(calibrateCmd),
+  builder: (y) =>
+    addOptions(y, VALIDATOR_OPTIONS)
+      .command(organic)
+      .command(keys)
+      .command(calibrateCmd)
+      .example("condense validator --wallet.name validator --validator.organic.port 8093", "validate on finney and serve the organic API")
+      .example("condense validator keys create --name app1 --rate 120", "an organic API key (printed once)"),
   handler: async (argv) => {
     const cfg = config(argv as Record<string, unknown>);
     const { startValidator } = await import("../../validator/validator.js");
