@@ -41,18 +41,3 @@ def test_judge_reading_and_prompt():
         assert not judge_verdict(r), r
     p = JUDGE_PROMPT.format(question="q", answer="a", truth="t")
     assert "---QUESTION---\nq" in p and "---ANSWER---\na" in p and "---GROUND TRUTH---\nt" in p
-
-
-def test_draw_redraws_then_typed_error(corpus):
-    from condense_worker.tasks.corpus import draw_corpus_qa
-    calls = []
-
-    def flaky(prompt):
-        calls.append(prompt)
-        return "junk" if len(calls) < 3 else "Q1: What is long?\nA1: the river"
-    passage, qa = draw_corpus_qa(corpus, 5, 200, 1, flaky)
-    assert qa == [("What is long?", "the river")] and len(calls) == 3 and passage in calls[-1]
-    calls.clear()
-    assert draw_corpus_qa(corpus, 5, 200, 1, flaky) == (passage, qa)  # same seed, same answers -> same draw
-    with pytest.raises(TaskError):
-        draw_corpus_qa(corpus, 5, 200, 1, lambda p: "I cannot help", attempts=2)

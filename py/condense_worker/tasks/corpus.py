@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .chat import ChatFormat
-from .generator import TaskError, unrelated_sentences
+from .generator import TaskError, mix_existence_chunks
 
 KIND = "corpus_qa"
 GENERATOR = "condense-corpus-qa-v1"
@@ -140,23 +140,6 @@ def judge_verdict(reply: str) -> bool:
     return "yes" in words and not words & {"no", "not"}
 
 
-def draw_corpus_qa(corpus_dir: str, seed: int, length: int, n: int, generate, *, salt: str = "",
-                   attempts: int = 4) -> tuple[str, list[tuple[str, str]]]:
-    """(passage, QA pairs): `generate(prompt) -> text` is the loaded LLM (greedy, so the same seed gives the
-    same challenge). Unparsable output redraws the passage (attempt k uses salt + ":k"); after `attempts`
-    failures a TaskError (the handler's INVALID_ARGUMENT)."""
-    if not 1 <= attempts <= 16:
-        raise TaskError(f"attempts must be in [1, 16], got {attempts}")
-    last = ""
-    for k in range(attempts):
-        passage = pick_passage(corpus_dir, seed, length, f"{salt}:{k}")
-        try:
-            return passage, parse_qa(generate(QA_PROMPT.format(context=passage, n=n)), n)
-        except TaskError as exc:
-            last = str(exc)
-    raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
-
-
 def judge_prompt(question: str, answer: str, truth: str) -> str:
     """JUDGE_PROMPT with each field bounded (the answer comes from a miner's cache: it is hostile text)."""
     clip = lambda t: " ".join(t.split())[:MAX_JUDGE_FIELD]  # noqa: E731
@@ -186,6 +169,37 @@ def _word_span(text: str, start: int, length: int) -> str:
     return text[start:end].strip()
 
 
+def _generated_qa(text: str, limit: int, base: str, span: int, generate, num_questions: int,
+                  attempts: int) -> tuple[str, list[tuple[str, str]]]:
+    """A seeded passage of `span` characters starting within text[:limit] and the QA the generator writes about
+    it; unparsable output (or a passage too short) moves the passage, attempt k; after `attempts` a TaskError."""
+    last = ""
+    for k in range(attempts):
+        passage = _word_span(text, random.Random(f"{base}:passage:{k}").randrange(limit - span + 1), span)
+        if len(passage) < MIN_PASSAGE_CHARS:
+            last = f"passage of {len(passage)} characters"
+            continue
+        try:
+            return passage, parse_qa(generate(QA_PROMPT.format(context=passage, n=num_questions)), num_questions)
+        except TaskError as exc:
+            last = str(exc)
+    raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
+
+
+def _existence_chunks(text: str, rng: random.Random, n_positive: int, n_negative: int,
+                      what: str) -> list[tuple[str, bool]]:
+    """Positive chunks of the subnet's 256 characters from `text`, then the shared negatives and shuffle."""
+    positives: list[str] = []
+    size = min(256, len(text))
+    for _ in range(1000):
+        if len(positives) >= n_positive:
+            break
+        chunk = _word_span(text, rng.randrange(len(text) - size + 1), size)
+        if chunk and chunk not in positives:
+            positives.append(chunk)
+    return mix_existence_chunks(rng, text, positives, n_positive, n_negative, what)
+
+
 def corpus_challenge(corpus_dir: str, seed: int, *, min_chars: int, max_chars: int, fmt: ChatFormat, generate,
                      num_questions: int = 1, salt: str = "", n_positive: int = 2, n_negative: int = 2,
                      attempts: int = 4, passage_chars: int = PASSAGE_CHARS) -> CorpusChallenge:
@@ -210,40 +224,8 @@ def corpus_challenge(corpus_dir: str, seed: int, *, min_chars: int, max_chars: i
         raise TaskError(f"a corpus_qa context needs at least {MIN_PASSAGE_CHARS} characters after the template, "
                         f"the drawn length leaves {length}")
     window = pick_passage(corpus_dir, seed, length, f"{salt}:window")
-    span = min(passage_chars, length)
-    last = ""
-    for k in range(attempts):
-        passage = _word_span(window, random.Random(f"{base}:passage:{k}").randrange(length - span + 1), span)
-        if len(passage) < MIN_PASSAGE_CHARS:
-            last = f"passage of {len(passage)} characters"
-            continue
-        try:
-            qa = parse_qa(generate(QA_PROMPT.format(context=passage, n=num_questions)), num_questions)
-            break
-        except TaskError as exc:
-            last = str(exc)
-    else:
-        raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
-    chunk_rng = random.Random(f"{base}:chunks")
-    positives: list[str] = []
-    for _ in range(1000):
-        if len(positives) >= n_positive:
-            break
-        size = min(256, len(window))  # the subnet's 256-character chunks
-        chunk = _word_span(window, chunk_rng.randrange(len(window) - size + 1), size)
-        if chunk and chunk not in positives:
-            positives.append(chunk)
-    negatives: list[str] = []
-    for _ in range(1000):
-        if len(negatives) >= n_negative:
-            break
-        chunk = " ".join(unrelated_sentences(chunk_rng, 2))
-        if chunk not in window and chunk not in negatives:
-            negatives.append(chunk)
-    if len(positives) < n_positive or len(negatives) < n_negative:
-        raise TaskError("the context is too short for the existence chunks asked for")
-    chunks = [(c, True) for c in positives] + [(c, False) for c in negatives]
-    chunk_rng.shuffle(chunks)
+    passage, qa = _generated_qa(window, length, base, min(passage_chars, length), generate, num_questions, attempts)
+    chunks = _existence_chunks(window, random.Random(f"{base}:chunks"), n_positive, n_negative, "context")
     return CorpusChallenge(context=window, formatted_context=fmt.context(window), passage=passage, qa=tuple(qa),
                            formatted_questions=tuple(fmt.question(q) for q, _ in qa), chunks=tuple(chunks),
                            drawn_chars=drawn)
@@ -280,39 +262,7 @@ def organic_challenge(text: str, seed: int, *, fmt: ChatFormat, generate, num_qu
     if len(text.strip()) < MIN_PASSAGE_CHARS:
         raise TaskError(f"organic_qa needs a text of at least {MIN_PASSAGE_CHARS} characters, got {len(text.strip())}")
     base = f"{ORGANIC_GENERATOR}:{seed}:{salt}"
-    span = min(passage_chars, len(text))
-    last = ""
-    for k in range(attempts):
-        passage = _word_span(text, random.Random(f"{base}:passage:{k}").randrange(len(text) - span + 1), span)
-        if len(passage) < MIN_PASSAGE_CHARS:
-            last = f"passage of {len(passage)} characters"
-            continue
-        try:
-            qa = parse_qa(generate(QA_PROMPT.format(context=passage, n=num_questions)), num_questions)
-            break
-        except TaskError as exc:
-            last = str(exc)
-    else:
-        raise TaskError(f"generator output unparsable after {attempts} attempts: {last}")
-    rng = random.Random(f"{base}:chunks")
-    positives: list[str] = []
-    size = min(256, len(text))  # the subnet's 256-character chunks
-    for _ in range(1000):
-        if len(positives) >= n_positive:
-            break
-        chunk = _word_span(text, rng.randrange(len(text) - size + 1), size)
-        if chunk and chunk not in positives:
-            positives.append(chunk)
-    negatives: list[str] = []
-    for _ in range(1000):
-        if len(negatives) >= n_negative:
-            break
-        chunk = " ".join(unrelated_sentences(rng, 2))
-        if chunk not in text and chunk not in negatives:
-            negatives.append(chunk)
-    if len(positives) < n_positive or len(negatives) < n_negative:
-        raise TaskError("the text is too short for the existence chunks asked for")
-    chunks = [(c, True) for c in positives] + [(c, False) for c in negatives]
-    rng.shuffle(chunks)
+    passage, qa = _generated_qa(text, len(text), base, min(passage_chars, len(text)), generate, num_questions, attempts)
+    chunks = _existence_chunks(text, random.Random(f"{base}:chunks"), n_positive, n_negative, "text")
     return OrganicChallenge(passage=passage, qa=tuple(qa), formatted_questions=tuple(fmt.question(q) for q, _ in qa),
                             chunks=tuple(chunks))

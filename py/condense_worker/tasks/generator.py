@@ -176,6 +176,24 @@ def _plan_words(plan) -> set[str]:
     return _words(" ".join([plan.question, plan.answer_prefix, *(p for _, p in plan.inserts)]))
 
 
+
+def mix_existence_chunks(rng: random.Random, context: str, positives: list[str], n_positive: int, n_negative: int,
+                         what: str = "context") -> list[tuple[str, bool]]:
+    """The positives drawn from `context` plus `n_negative` chunks of unrelated prose not in it, labelled
+    (text, in_context) and shuffled with `rng`; a TaskError when either count cannot be reached."""
+    negatives: list[str] = []
+    for _ in range(1000):
+        if len(negatives) >= n_negative:
+            break
+        chunk = " ".join(unrelated_sentences(rng, 2))
+        if chunk not in context and chunk not in negatives:
+            negatives.append(chunk)
+    if len(positives) < n_positive or len(negatives) < n_negative:
+        raise TaskError(f"the {what} is too short for the existence chunks asked for")
+    chunks = [(c, True) for c in positives] + [(c, False) for c in negatives]
+    rng.shuffle(chunks)
+    return chunks
+
 def generate_challenge(seed: int, *, min_chars: int, max_chars: int, fmt: ChatFormat, kinds=KINDS,
                        num_questions: int = 1, salt: str = "", n_positive: int = 2, n_negative: int = 2) -> Challenge:
     """`num_questions` tasks hidden in one filler context whose formatted length (the chat format's prefix
@@ -233,17 +251,7 @@ def generate_challenge(seed: int, *, min_chars: int, max_chars: int, fmt: ChatFo
             chunk = pool[j]
         if chunk not in positives:
             positives.append(chunk)
-    negatives: list[str] = []
-    for _ in range(1000):
-        if len(negatives) >= n_negative:
-            break
-        chunk = " ".join(unrelated_sentences(chunk_rng, 2))
-        if chunk not in context and chunk not in negatives:
-            negatives.append(chunk)
-    if len(positives) < n_positive or len(negatives) < n_negative:
-        raise TaskError("the context is too short for the existence chunks asked for")
-    chunks = [(c, True) for c in positives] + [(c, False) for c in negatives]
-    chunk_rng.shuffle(chunks)
+    chunks = mix_existence_chunks(chunk_rng, context, positives, n_positive, n_negative)
     questions = tuple(ChallengeQuestion(kind=kind, question=plan.question,
                                         formatted_question=fmt.question(plan.question) + plan.answer_prefix,
                                         answers=tuple(plan.answers), answer_type=plan.answer_type)
