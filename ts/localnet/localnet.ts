@@ -13,7 +13,7 @@ import { minerConfigFromArgs } from "../miner/config.js";
 import { startMiner } from "../miner/miner.js";
 import type { CompressResult } from "../miner/service.js";
 import type { NeuronPool } from "../neuron/index.js";
-import type { CalibrationTable } from "../validator/challenges/calibration.js";
+import { kindUsed, type CalibrationTable } from "../validator/challenges/calibration.js";
 import { validatorConfigFromArgs } from "../validator/config.js";
 import { openValidatorState } from "../validator/state/index.js";
 import type { PeriodOutcome } from "../validator/schedule/period.js";
@@ -110,8 +110,7 @@ function storedCalibration(file: string, minAccuracy: number, out: string): stri
   if (!existsSync(file)) return null;
   try {
     const t = JSON.parse(readFileSync(file, "utf8")) as CalibrationTable;
-    // A kind that failed to draw (its `error`) stays unused whatever its accuracy.
-    t.kinds = t.kinds.map((k) => ({ ...k, used: !k.error && k.accuracy >= minAccuracy }));
+    t.kinds = t.kinds.map((k) => ({ ...k, used: kindUsed(k, minAccuracy) }));
     writeFileSync(out, JSON.stringify(t));
     return out;
   } catch {

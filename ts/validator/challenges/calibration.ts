@@ -51,6 +51,11 @@ export interface KindCalibration {
   judgeFalseYes?: number;
 }
 
+/** Whether a measured kind is used at this threshold: measured, answered well enough by the full cache, and (judged kinds) a judge that refuses wrong answers. */
+export function kindUsed(k: Pick<KindCalibration, "accuracy" | "error" | "judgeFalseYes">, minAccuracy: number): boolean {
+  return !k.error && k.accuracy >= minAccuracy && (k.judgeFalseYes === undefined || k.judgeFalseYes <= 1 - minAccuracy);
+}
+
 export interface CalibrationTable {
   /** The worker model measured (the validator stores it under this name). */
   model: string;
@@ -111,7 +116,7 @@ export async function calibrate(pool: PoolLike, o: CalibrationOptions): Promise<
     const accuracy = asked ? right / asked : 0;
     const min = o.minAccuracy ?? 0.6;
     const judgeFalseYes = swappedAsked ? falseYes / swappedAsked : undefined;
-    const used = !error && accuracy >= min && (judgeFalseYes === undefined || judgeFalseYes <= 1 - min);
+    const used = kindUsed({ accuracy, error, judgeFalseYes }, min);
     out.push({ kind, accuracy, questions: asked, used, ...(error ? { error } : {}), ...(judgeFalseYes !== undefined ? { judgeFalseYes } : {}) });
     if (error) o.log.warn({ kind, err: error }, "calibration: kind not usable at this size");
     else o.log.info({ kind, fullAccuracy: Number(accuracy.toFixed(3)), questions: asked, used, ...(judgeFalseYes !== undefined ? { judgeFalseYes: Number(judgeFalseYes.toFixed(3)) } : {}) }, "calibration: full-cache accuracy");
