@@ -39,7 +39,7 @@ beforeAll(async () => {
   // A fixed challenge secret and period make the run deterministic (greedy decoding): the same challenges every run, so
   // the lazy miner's few lucky answers (needles inside its recent window) do not come and go between runs.
   const seed = openValidatorState(path.join(dir, "state.db"));
-  seed.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?)").run(SECRET);
+  seed.secret(Buffer.from(SECRET, "hex"));
   seed.close();
   // The validator evaluates on the same workers the miners compress on (one 2-core machine).
   const shared: NeuronPool = { request: (r) => net.pool.request(r), workers: () => net.pool.workers(), close: async () => undefined };

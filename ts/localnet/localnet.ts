@@ -214,7 +214,7 @@ export async function startLocalnet(o: LocalnetOptions): Promise<Localnet> {
       // Written before the validator opens the state: it never replaces a secret once one exists.
       const st = openValidatorState(path.join(run, "validator.db"));
       try {
-        st.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?)").run(o.seed.toLowerCase());
+        st.secret(Buffer.from(o.seed, "hex"));
       } finally {
         st.close();
       }

@@ -73,6 +73,22 @@ describe("database setup (issue 10 §6)", () => {
     again.close();
   });
 
+  it("keeps the challenge secret it made first: random, or the one a reproducible run passes; never replaced", () => {
+    const file = fresh();
+    const s = openValidatorState(file);
+    const fixed = Buffer.alloc(32, 0xab);
+    expect(s.secret(fixed).equals(fixed)).toBe(true);
+    expect(s.secret(Buffer.alloc(32, 1)).equals(fixed)).toBe(true);
+    s.close();
+    const again = openValidatorState(file);
+    expect(again.secret().equals(fixed)).toBe(true);
+    again.close();
+    const other = openValidatorState(fresh());
+    expect(other.secret().length).toBe(32);
+    expect(other.secret().equals(fixed)).toBe(false);
+    other.close();
+  });
+
   it("refuses a database migrated by newer code", () => {
     const file = fresh();
     openValidatorState(file).close();

@@ -471,9 +471,12 @@ export class ValidatorState {
 
   // ---- validator secret ----
 
-  /** The validator's challenge secret (32 random bytes), made on first use and kept from then on. */
-  secret(): Buffer {
-    this.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?) ON CONFLICT (key) DO NOTHING").run(randomBytes(32).toString("hex"));
+  /**
+   * The validator's challenge secret, made on first use (32 random bytes, or `initial`: a reproducible run) and
+   * kept from then on: a later `initial` never replaces it.
+   */
+  secret(initial?: Buffer): Buffer {
+    this.db.prepare("INSERT INTO validator_meta (key, value) VALUES ('challenge_secret', ?) ON CONFLICT (key) DO NOTHING").run((initial ?? randomBytes(32)).toString("hex"));
     return Buffer.from((this.db.prepare("SELECT value FROM validator_meta WHERE key = 'challenge_secret'").get() as { value: string }).value, "hex");
   }
 
