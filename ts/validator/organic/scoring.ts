@@ -14,6 +14,7 @@ import { WorkerError } from "../../workers/index.js";
 import { challengeSeed, requestChallenge, type Challenge } from "../challenges/index.js";
 import { challengeItem, evaluateContainers } from "../evaluate/index.js";
 import { scoreChallenge, type ChallengeScoreConfig } from "../score/index.js";
+import { Limiter } from "../verify/limiter.js";
 import type { ResultRecord } from "../state/index.js";
 
 export const ORGANIC_QA_KIND = "organic_qa";
@@ -29,30 +30,19 @@ export interface OrganicScoringConfig {
   maxQueued: number;
 }
 
-/**
- * At most `maxInFlight` jobs run and `maxQueued` wait; `offer` refuses the rest at once (the caller then
- * records the sample as verified only). Hand-written: a dozen lines, and no queue library is installed.
- */
+/** At most `maxInFlight` jobs run and `maxQueued` wait (the validator's Limiter); `offer` refuses the rest at once (the caller then records the sample as verified only). */
 export class ScoringQueue {
-  #running = 0;
-  readonly #waiting: Array<() => void> = [];
+  readonly #limiter: Limiter;
   readonly #pending = new Set<Promise<void>>();
 
-  constructor(readonly cfg: OrganicScoringConfig) {}
+  constructor(readonly cfg: OrganicScoringConfig) {
+    this.#limiter = new Limiter(cfg.maxInFlight, cfg.maxQueued);
+  }
 
   /** Starts or queues `job`; false (nothing started) when the bound is reached. */
   offer(job: () => Promise<void>): boolean {
-    if (this.#running >= this.cfg.maxInFlight && this.#waiting.length >= this.cfg.maxQueued) return false;
-    const p = (async () => {
-      if (this.#running >= this.cfg.maxInFlight) await new Promise<void>((r) => this.#waiting.push(r));
-      this.#running++;
-      try {
-        await job();
-      } finally {
-        this.#running--;
-        this.#waiting.shift()?.();
-      }
-    })();
+    if (this.#limiter.running >= this.#limiter.concurrency && this.#limiter.queued >= this.cfg.maxQueued) return false;
+    const p = this.#limiter.run(job);
     this.#pending.add(p);
     void p.finally(() => this.#pending.delete(p));
     return true;
